@@ -1,0 +1,1 @@
+"""Helpline domain: the rules of ../shared/POLICY.md (P1-P11) in code."""

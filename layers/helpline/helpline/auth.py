@@ -1,0 +1,129 @@
+"""Who is calling the staff API, and may they use this route?
+
+API Gateway's Cognito authorizer has already checked the token; it passes the token's claims in
+`requestContext.authorizer.claims`. Access is denied unless a row of `ROUTE_PERMISSIONS` allows it
+("fail closed for data", DESIGN.md): a route without a row is open to nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+GROUPS: Final = frozenset({"volunteer", "mentor", "staff", "professional", "compliance", "admin"})
+"""The Cognito groups of template.yaml."""
+
+RouteKey = tuple[str, str]
+"""(HTTP method, API Gateway resource path as in template.yaml, e.g. "/lines/{line_id}")."""
+
+ROUTE_PERMISSIONS: Final[Mapping[RouteKey, frozenset[str]]] = {
+    # P8: staff may see the anonymised registration, including which lines exist.
+    ("GET", "/lines"): frozenset({"staff", "admin"}),
+    # Admins maintain the line registry.
+    ("PUT", "/lines/{line_id}"): frozenset({"admin"}),
+}
+"""The one table of who may call what; every staff route of template.yaml has a row."""
+
+
+class AccessDenied(Exception):
+    """The request may not proceed; `status` and `message` are what the caller is told."""
+
+    status: int = 403
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAuthenticated(AccessDenied):
+    """No signed-in user: the event carries no authorizer claims (401)."""
+
+    status = 401
+
+
+class Forbidden(AccessDenied):
+    """A signed-in user whose groups do not include one the route allows (403)."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in staff member or volunteer (never a person who contacts a helpline)."""
+
+    username: str
+    groups: frozenset[str]
+
+
+def parse_groups(raw: object) -> frozenset[str]:
+    """Groups from the `cognito:groups` claim, in any of the forms it arrives in.
+
+    A list (JSON claims), a comma-separated string ("staff,admin") or, as API Gateway flattens a
+    list claim, a bracketed space-separated string ("[staff admin]").
+    """
+    parts: list[str]
+    if isinstance(raw, list | tuple):
+        parts = [item for item in raw if isinstance(item, str)]
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("[") and text.endswith("]"):
+            parts = re.split(r"[\s,]+", text[1:-1])
+        else:
+            parts = text.split(",")
+    else:
+        parts = []
+    return frozenset(part.strip().strip("\"'") for part in parts if part.strip().strip("\"'"))
+
+
+def caller_from_event(event: Mapping[str, Any]) -> Caller:
+    """The caller of an API Gateway REST proxy event; NotAuthenticated without claims."""
+    context = event.get("requestContext")
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    claims = authorizer.get("claims") if isinstance(authorizer, Mapping) else None
+    if not isinstance(claims, Mapping):
+        raise NotAuthenticated("Unauthorized")
+    username = claims.get("cognito:username")
+    if not isinstance(username, str) or not username.strip():
+        raise NotAuthenticated("Unauthorized")
+    return Caller(username=username, groups=parse_groups(claims.get("cognito:groups")))
+
+
+def route_key(event: Mapping[str, Any]) -> RouteKey | None:
+    """The (method, resource) of the event, as keys of ROUTE_PERMISSIONS are written.
+
+    API Gateway gives the template's resource path in `resource`; if an event lacks it, the concrete
+    path is matched against the table's paths.
+    """
+    method = str(event.get("httpMethod") or "").upper()
+    resource = event.get("resource")
+    if isinstance(resource, str) and resource:
+        return (method, resource)
+    path = event.get("path")
+    if not isinstance(path, str):
+        return None
+    for known_method, template in ROUTE_PERMISSIONS:
+        if known_method == method and _template_regex(template).fullmatch(path):
+            return (method, template)
+    return None
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
+def check_permission(caller: Caller, key: RouteKey | None) -> None:
+    """Forbidden unless one of the caller's groups is allowed on the route."""
+    allowed = ROUTE_PERMISSIONS.get(key, frozenset()) if key is not None else frozenset()
+    if not allowed:
+        raise Forbidden("Forbidden: no group may use this route")
+    if caller.groups.isdisjoint(allowed):
+        raise Forbidden(f"Forbidden: this route is for the groups {', '.join(sorted(allowed))}")
+
+
+def authorize(event: Mapping[str, Any]) -> Caller:
+    """The caller of `event` if the permission table lets them use its route; else AccessDenied."""
+    caller = caller_from_event(event)
+    check_permission(caller, route_key(event))
+    return caller

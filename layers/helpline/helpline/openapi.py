@@ -1,0 +1,111 @@
+"""Print the staff API's OpenAPI document: `python -m helpline.openapi > openapi.json`.
+
+Generated from the Powertools resolvers themselves, so the document cannot drift from the routes and
+models; `make openapi-check` diffs it against the committed openapi.json, hence the output must be
+byte-for-byte deterministic (sorted keys, indent 2, one trailing newline).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from helpline.routes.lines import create_lines_app
+
+TITLE: Final = "Helpline API"
+VERSION: Final = "0.1.0"
+DESCRIPTION: Final = (
+    "Staff API of the helpline back end. Access per route follows the Cognito groups "
+    "(helpline.auth.ROUTE_PERMISSIONS). No response carries a caller identifier (POLICY.md P2, P3)."
+)
+SECURITY_SCHEME: Final = "cognito"
+UNPROCESSABLE_ENTITY: Final = "422"
+SCHEMA_REF_PREFIX: Final = "#/components/schemas/"
+POWERTOOLS_ERROR_SCHEMAS: Final = (
+    "HTTPValidationError",
+    "ResponseValidationError",
+    "ValidationError",
+)
+
+STAFF_API: Final[Sequence[Callable[[], APIGatewayRestResolver]]] = (create_lines_app,)
+"""Factories of every staff-API resolver; add one here when a function gets its routes."""
+
+
+def _resolver_spec(resolver: APIGatewayRestResolver) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        resolver.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            security_schemes={
+                SECURITY_SCHEME: HTTPBearer(
+                    scheme="bearer",
+                    bearerFormat="JWT",
+                    description=("Cognito ID token, as `Authorization: Bearer <token>` or the bare token"),
+                )
+            },
+            security=[{SECURITY_SCHEME: []}],
+        )
+    )
+    return document
+
+
+def build_spec(
+    factories: Sequence[Callable[[], APIGatewayRestResolver]] = STAFF_API,
+) -> dict[str, Any]:
+    """One document from all resolvers; a path or schema defined twice, differently, is an error."""
+    merged: dict[str, Any] | None = None
+    for factory in factories:
+        part = _resolver_spec(factory())
+        if merged is None:
+            merged = part
+            continue
+        _merge_into(merged.setdefault("paths", {}), part.get("paths", {}), "path")
+        schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+        _merge_into(schemas, part.get("components", {}).get("schemas", {}), "schema")
+    if merged is None:
+        raise ValueError("no staff-API resolvers")
+    _drop_unprocessable_entity(merged)
+    return merged
+
+
+def _drop_unprocessable_entity(spec: dict[str, Any]) -> None:
+    """Remove the 422 answers Powertools documents for validation: `helpline.api` answers 400.
+
+    Then drop Powertools' own error schemas that nothing refers to any more.
+    """
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop(UNPROCESSABLE_ENTITY, None)
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    for name in POWERTOOLS_ERROR_SCHEMAS:  # referrers first, so their referents go too
+        definition = schemas.pop(name, None)
+        if definition is not None and f'{SCHEMA_REF_PREFIX}{name}"' in json.dumps(spec):
+            schemas[name] = definition
+
+
+def _merge_into(target: dict[str, Any], source: dict[str, Any], what: str) -> None:
+    for name, value in source.items():
+        if name in target and target[name] != value:
+            raise ValueError(f"{what} {name} is defined differently by two resolvers")
+        target[name] = value
+
+
+def render(spec: dict[str, Any]) -> str:
+    """The document as committed: sorted keys, indent 2, trailing newline."""
+    return json.dumps(spec, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    """Write the document to standard output."""
+    sys.stdout.write(render(build_spec()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Staff-API routes, one module per resolver: `functions/*/app.py` wires, `openapi` reads them."""

@@ -1,0 +1,113 @@
+"""RegistrationBufferFunction's handler over moto: idempotent stores, failures per message."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from api_events import FakeLambdaContext, sqs_event
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@pytest.fixture
+def handler(contacts_table: str, load_handler: Callable[[str], Handler]) -> Handler:
+    return load_handler("functions/registration_buffer/app.py")
+
+
+def registration(**overrides: Any) -> str:
+    return json.dumps(
+        {
+            "id": uuid.uuid4().hex,
+            "channel": "voice",
+            "line": "national-helpline",
+            "started_at": "2026-11-29T10:00:00Z",
+            "ended_at": "2026-11-29T10:12:00Z",
+            "duration_s": 720,
+            "region": "mobile",
+            "limit_outcome": "allowed",
+            **overrides,
+        }
+    )
+
+
+def items(table: str) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=table)["Items"]
+
+
+def test_a_batch_with_a_duplicate_stores_one_item(handler: Handler, contacts_table: str) -> None:
+    body = registration()
+    response = handler(sqs_event(body, body), FakeLambdaContext())
+    assert response == {"batchItemFailures": []}
+    stored = items(contacts_table)
+    assert len(stored) == 1
+    assert stored[0]["id"] == {"S": json.loads(body)["id"]}
+    assert stored[0]["month"] == {"S": "2026-11"}
+    assert stored[0]["duration_s"] == {"N": "720"}
+
+
+def test_a_redelivery_in_a_later_batch_is_a_success(handler: Handler, contacts_table: str) -> None:
+    body = registration()
+    handler(sqs_event(body), FakeLambdaContext())
+    assert handler(sqs_event(body), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert len(items(contacts_table)) == 1
+
+
+def test_the_stored_item_can_be_found_by_month(handler: Handler, contacts_table: str) -> None:
+    body = registration()
+    handler(sqs_event(body), FakeLambdaContext())
+    found = boto3.client("dynamodb").query(
+        TableName=contacts_table,
+        IndexName="by-month",
+        KeyConditionExpression="#m = :m",
+        ExpressionAttributeNames={"#m": "month"},
+        ExpressionAttributeValues={":m": {"S": "2026-11"}},
+    )["Items"]
+    assert [item["id"]["S"] for item in found] == [json.loads(body)["id"]]
+
+
+def test_a_malformed_record_is_reported_and_the_others_are_stored(
+    handler: Handler, contacts_table: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    malformed = registration(caller_number="+31612345678")  # P8: not part of a registration
+    good = registration()
+    response = handler(
+        sqs_event(malformed, good, message_ids=["bad-message", "good-message"]), FakeLambdaContext()
+    )
+    assert response == {"batchItemFailures": [{"itemIdentifier": "bad-message"}]}
+    assert [item["id"]["S"] for item in items(contacts_table)] == [json.loads(good)["id"]]
+    failures = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert [getattr(record, "message_id", None) for record in failures] == ["bad-message"]
+    assert [getattr(record, "fields", None) for record in failures] == [["(other)"]]
+    # Logged by message id and field name, never with the body (P2): not even in `extra`.
+    assert "+31612345678" not in "".join(str(vars(record)) for record in caplog.records)
+
+
+def test_a_batch_of_only_malformed_records_reports_them_instead_of_raising(
+    handler: Handler, contacts_table: str
+) -> None:
+    response = handler(sqs_event("not json", message_ids=["m-1"]), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert items(contacts_table) == []
+
+
+def test_a_storage_failure_is_reported_for_retry(handler: Handler, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpline.settings import get_settings
+
+    monkeypatch.setenv("CONTACTS_TABLE", "no-such-table")
+    get_settings.cache_clear()
+    response = handler(sqs_event(registration(), message_ids=["m-1"]), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+
+def test_a_redelivery_never_overwrites_what_was_stored(handler: Handler, contacts_table: str) -> None:
+    """The put is conditional: an unconditional put would replace the item with the later copy."""
+    first = registration(region="Utrecht")
+    later = json.dumps({**json.loads(first), "region": "unknown"})
+    assert handler(sqs_event(first), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert handler(sqs_event(later), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert [item["region"]["S"] for item in items(contacts_table)] == ["Utrecht"]

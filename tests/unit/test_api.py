@@ -1,0 +1,174 @@
+"""The staff-API resolver with the line routes over an in-memory registry (no AWS).
+
+Access first (401/403 before any validation), 400 naming bad fields without echoing values
+(P2, P3), 500 without details.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from api_events import response_json, rest_event
+
+from helpline.api import StaffApiResolver, describe_validation_errors
+from helpline.dal.memory import InMemoryLinesRepository
+from helpline.models.lines import Line
+from helpline.routes.lines import create_lines_app
+
+NOW = datetime(2026, 11, 29, 10, 0, 0, 500_000, tzinfo=UTC)
+VALID = {"address": "030 123 4567", "kind": "helpline", "channel": "voice", "display_name": "X"}
+
+
+@pytest.fixture
+def repo() -> InMemoryLinesRepository:
+    return InMemoryLinesRepository()
+
+
+@pytest.fixture
+def app(repo: InMemoryLinesRepository) -> StaffApiResolver:
+    return create_lines_app(repository=lambda: repo, clock=lambda: NOW)
+
+
+def put(line_id: str, body: Any, groups: Any = "admin", username: str | None = "root") -> dict[str, Any]:
+    return rest_event(
+        "PUT",
+        "/lines/{line_id}",
+        f"/lines/{line_id}",
+        username=username,
+        groups=groups,
+        body=body,
+        path_parameters={"line_id": line_id},
+    )
+
+
+def test_put_as_admin_stores_and_answers_the_line(
+    app: StaffApiResolver, repo: InMemoryLinesRepository
+) -> None:
+    response = app.resolve(put("regio-utrecht", VALID, username="root"), None)
+    assert response["statusCode"] == 200
+    assert response_json(response) == {
+        "line_id": "regio-utrecht",
+        "kind": "helpline",
+        "channel": "voice",
+        "address": "+31301234567",
+        "display_name": "X",
+        "updated_at": "2026-11-29T10:00:00Z",
+        "updated_by": "root",
+    }
+    assert list(repo.items) == ["regio-utrecht"]
+
+
+def test_get_lists_what_was_put(app: StaffApiResolver) -> None:
+    app.resolve(put("b-line", VALID), None)
+    app.resolve(put("a-line", VALID), None)
+    response = app.resolve(rest_event("GET", "/lines", groups="staff"), None)
+    assert response["statusCode"] == 200
+    assert [item["line_id"] for item in response_json(response)["items"]] == ["a-line", "b-line"]
+
+
+def test_without_claims_the_answer_is_401(app: StaffApiResolver) -> None:
+    response = app.resolve(rest_event("GET", "/lines", username=None), None)
+    assert response["statusCode"] == 401
+    assert response_json(response) == {"message": "Unauthorized"}
+
+
+def test_access_is_checked_before_the_body_is_validated(
+    app: StaffApiResolver, repo: InMemoryLinesRepository
+) -> None:
+    """A staff member with a bad body learns 403, not which fields would be wrong."""
+    response = app.resolve(put("x", {"kind": "hotline"}, groups="staff"), None)
+    assert response["statusCode"] == 403
+    assert response_json(response) == {"message": "Forbidden: this route is for the groups admin"}
+    assert repo.items == {}
+
+
+def test_bad_input_is_400_naming_each_field_and_echoing_no_value(
+    app: StaffApiResolver, repo: InMemoryLinesRepository
+) -> None:
+    body = {**VALID, "kind": "hotline", "address": "0612", "extra": "+31612345678"}
+    response = app.resolve(put("Bad_Id", body), None)
+    assert response["statusCode"] == 400
+    answer = response_json(response)
+    assert answer["message"] == "Invalid request"
+    assert {error["field"] for error in answer["errors"]} == {
+        "path.line_id",
+        "body.kind",
+        "body.address",
+        "body.extra",
+    }
+    for value in ("hotline", "0612", "+31612345678", "Bad_Id"):
+        assert value not in response["body"]
+    assert repo.items == {}
+
+
+def test_a_body_that_is_not_json_is_400(app: StaffApiResolver) -> None:
+    response = app.resolve(put("x", "{not json"), None)
+    assert response["statusCode"] == 400
+    assert response_json(response)["errors"] == [{"field": "body", "problem": "Body is not valid JSON"}]
+
+
+def test_a_missing_body_is_400(app: StaffApiResolver) -> None:
+    response = app.resolve(put("x", None), None)
+    assert response["statusCode"] == 400
+    assert response_json(response)["errors"][0]["field"] == "body"
+
+
+def test_an_unexpected_error_is_500_without_details() -> None:
+    def broken() -> InMemoryLinesRepository:
+        raise RuntimeError("table lines-abc unreachable at +31612345678")
+
+    app = create_lines_app(repository=broken, clock=lambda: NOW)
+    response = app.resolve(rest_event("GET", "/lines", groups="staff"), None)
+    assert response["statusCode"] == 500
+    assert response_json(response) == {"message": "Internal error"}
+
+
+def test_a_resolver_answers_in_the_json_shape_powertools_uses(app: StaffApiResolver) -> None:
+    for event in (
+        rest_event("GET", "/lines", username=None),
+        rest_event("GET", "/lines", groups="staff"),
+    ):
+        response = app.resolve(event, None)
+        assert dict(response["multiValueHeaders"])["Content-Type"] == ["application/json"]
+        assert response["isBase64Encoded"] is False
+
+
+def test_pydantic_errors_lose_their_input() -> None:
+    problems = describe_validation_errors(
+        [
+            {
+                "type": "literal_error",
+                "loc": ("body", "kind"),
+                "msg": "Input should be 'a'",
+                "input": "zz",
+            },
+            {
+                "type": "x",
+                "loc": ("body", "address"),
+                "msg": "bad +31612345678",
+                "input": "+31612345678",
+            },
+        ]
+    )
+    assert [problem.model_dump() for problem in problems] == [
+        {"field": "body.kind", "problem": "Input should be 'a'"},
+        {"field": "body.address", "problem": "Invalid value (x)"},
+    ]
+
+
+def test_stored_lines_are_returned_as_stored(app: StaffApiResolver, repo: InMemoryLinesRepository) -> None:
+    line = Line.model_validate({**VALID, "line_id": "l", "updated_at": NOW, "updated_by": "u"})
+    repo.put_line(line)
+    response = app.resolve(rest_event("GET", "/lines", groups=["admin"]), None)
+    assert [Line.model_validate(item) for item in response_json(response)["items"]] == [line]
+
+
+def test_the_async_entry_point_checks_access_too(app: StaffApiResolver) -> None:
+    """Fail closed whichever entry point a future handler uses."""
+    denied = asyncio.run(app.resolve_async(rest_event("GET", "/lines", username=None), None))
+    assert denied["statusCode"] == 401
+    allowed = asyncio.run(app.resolve_async(rest_event("GET", "/lines", groups="staff"), None))
+    assert allowed["statusCode"] == 200
