@@ -1,10 +1,11 @@
-"""RegistrationBufferFunction: store contact registrations that waited in the buffer queue (P8).
+"""RegistrationBufferFunction: apply work that waited in the buffer queue (P8).
 
-Each SQS message body is one `ContactRecord` as JSON. Storing is idempotent (a redelivery is a
+Each SQS message body is one `BufferedWork` as JSON: a registration (an anonymised `ContactRecord`)
+or the end of a contact. Storing is idempotent (a redelivery is a
 success), and each failed message is reported on its own (ReportBatchItemFailures), so one bad
 message does not send the good ones of its batch round again.
 
-A body that is not a valid ContactRecord will never become one. It is still reported as failed,
+A body that is not valid `BufferedWork` will never become valid. It is still reported as failed,
 not dropped and not raised: SQS redelivers it until the queue's maxReceiveCount (10 in
 template.yaml) and then moves it to the dead-letter queue, whose alarm calls a person to look.
 Dropping it would lose a registration silently; raising for the whole batch would retry the good
@@ -25,12 +26,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from helpline.dal.contacts import contacts_repository
-from helpline.logic.registrations import store_buffered_registration
+from helpline.logic.registrations import apply_buffered_work
+from helpline.models.buffer import BufferedEnd, BufferedWork
 from helpline.models.contacts import ContactRecord
 
+WORK: TypeAdapter[BufferedWork] = TypeAdapter(BufferedWork)
 logger = Logger()
 tracer = Tracer()
 # Not raising when the whole batch fails: listing every message has the same effect on SQS, and
@@ -39,32 +42,43 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 class MalformedRegistrationError(ValueError):
-    """The message body is not a ContactRecord; the message carries no detail of the body."""
+    """The message body is not BufferedWork; the message carries no detail of the body."""
 
 
 def invalid_fields(error: ValidationError) -> list[str]:
     """Invalid field names for the log; an unknown key is not named, being input itself."""
-    known = ContactRecord.model_fields
+    known = {
+        "kind",
+        "record",
+        "registration",
+        "ended",
+        *ContactRecord.model_fields,
+        *BufferedEnd.model_fields,
+    }
     return sorted(
         {
-            str(detail["loc"][0]) if detail["loc"] and detail["loc"][0] in known else "(other)"
+            ".".join(
+                str(part) if part in known else "(other)" for part in detail["loc"] if isinstance(part, str)
+            )
             for detail in error.errors()
         }
     )
 
 
 def record_handler(record: SQSRecord) -> None:
-    """Parse one message and store it once."""
+    """Parse one message and apply it once."""
     try:
-        contact = ContactRecord.model_validate_json(record.body)
+        work = WORK.validate_json(record.body)
     except ValidationError as error:
         logger.error(
             "Malformed registration: reported as failed, goes to the DLQ after its retries",
             extra={"message_id": record.message_id, "fields": invalid_fields(error)},
         )
-        raise MalformedRegistrationError("message body is not a ContactRecord") from None
-    stored = store_buffered_registration(contacts_repository(), contact)
-    logger.info("Registration stored" if stored else "Registration was already stored")
+        raise MalformedRegistrationError("message body is not buffered work") from None
+    applied = apply_buffered_work(contacts_repository(), work)
+    logger.info(
+        "Buffered work applied" if applied else "Buffered work was already applied", extra={"kind": work.kind}
+    )
 
 
 @logger.inject_lambda_context(log_event=False)

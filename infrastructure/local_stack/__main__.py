@@ -27,6 +27,8 @@ OUTPUTS = Path(os.environ.get("LOCAL_STACK_OUTPUTS", REPO_ROOT / ".local" / "out
 def serve() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log would print query strings
+    for chatty in ("botocore", "boto3", "aws_encryption_sdk"):  # SDK internals; the handlers log their own
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     started = time.monotonic()
     config = LocalStackConfig(api_port=int(os.environ.get("LOCAL_API_PORT", "3000")), outputs_path=OUTPUTS)
     stack = LocalStack(config).start()

@@ -108,9 +108,14 @@ class LocalApiGateway:
             is_base64 = False
         except UnicodeDecodeError:
             body, is_base64 = base64.b64encode(raw).decode("ascii"), True
-        headers = {name: value for name, value in request.headers.items()}
+        # As API Gateway does, tell the function how the client reached it.
+        forwarded = {
+            "X-Forwarded-Proto": request.scheme,
+            "X-Forwarded-Port": str(request.host.rsplit(":", 1)[-1]),
+        }
+        headers = {**dict(request.headers.items()), **forwarded}
         multi_headers: dict[str, list[str]] = {}
-        for name, value in request.headers.items():
+        for name, value in [*request.headers.items(), *forwarded.items()]:
             multi_headers.setdefault(name, []).append(value)
         query = {name: values[-1] for name, values in request.args.lists()}
         multi_query = {name: values for name, values in request.args.lists()}

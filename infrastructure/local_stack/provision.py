@@ -24,6 +24,9 @@ NOT_PROVISIONED = {
     "AWS::S3::BucketPolicy": "bucket policies are not enforced locally",
     "AWS::Serverless::LayerVersion": "the domain package is installed in the virtualenv",
     "AWS::Serverless::Api": "served by the local API gateway (gateway.py)",
+    "AWS::Lambda::Permission": "who may invoke a function is not enforced locally",
+    "AWS::SES::ReceiptRuleSet": "no SES locally: put raw mail (MIME) in the mail bucket instead",
+    "AWS::SES::ReceiptRule": "no SES locally: put raw mail (MIME) in the mail bucket instead",
 }
 
 

@@ -21,6 +21,7 @@ import requests
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from helpline.process import forget_process_state
 from local_stack.cognito import CognitoAuthorizer
 from local_stack.event_sources import (
     AsyncQueueEventSource,
@@ -86,6 +87,7 @@ class LocalStack:
         self._saved_environ: dict[str, str] = {}
         self._http: BaseWSGIServer | None = None
         self._resolver: Resolver | None = None
+        self.gateway: LocalApiGateway | None = None
         self.aws_endpoint = ""
         self.api_url = ""
 
@@ -101,6 +103,8 @@ class LocalStack:
         self._point_sdk_at_stand_in(aws_port)
         install_moto_hook(self.runtime)
         isolate_router_state()
+        # A new deployment: the shared code must not keep clients or settings of an earlier stack.
+        forget_process_state()
 
         self._resolver = Resolver(
             template=self.template,
@@ -114,6 +118,12 @@ class LocalStack:
             },
             parameters={"Stage": "dev"},
         )
+        # The API's port is taken first: a function's environment may name the API's URL.
+        self._http = make_server("127.0.0.1", self.config.api_port, self._serve, threaded=True)
+        self.api_url = f"http://127.0.0.1:{self._http.server_port}"
+        local_parameters = self.template.get("Metadata", {}).get("LocalStack", {}).get("Parameters", {})
+        for name, value in local_parameters.items():
+            self._resolver.parameters[name] = str(value).replace("{ApiUrl}", self.api_url)
         self.provisioned = Provisioner(
             self.template, self._resolver, self.client, self.config.stack_name, self.config.environ
         ).run()
@@ -390,9 +400,15 @@ class LocalStack:
                 client_ids=self.provisioned.client_ids,
             )
         self.gateway = LocalApiGateway(self.routes, self.runtime, authorizer, self.config.stage)
-        self._http = make_server("127.0.0.1", self.config.api_port, self.gateway, threaded=True)
-        self.api_url = f"http://127.0.0.1:{self._http.server_port}"
+        assert self._http is not None
         threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """The local API's WSGI entry: the gateway, once it is built."""
+        if self.gateway is None:
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"message":"starting"}']
+        return self.gateway(environ, start_response)
 
     # ------------------------------------------------------------------ demo data
     def _create_demo_users(self) -> dict[str, dict[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from conftest import RunningStack
+from running_stack import RunningStack
 
 SEEDED = {"national-helpline", "web-chat", "email", "office"}
 

@@ -17,8 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from helpline.dal.dynamodb import dynamodb_client
-from helpline.settings import get_settings
+from helpline.process import forget_process_state
 from local_stack.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +28,9 @@ TABLE_PROPERTIES = ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalS
 def aws() -> Iterator[None]:
     """moto for the test; the process-wide client and settings are rebuilt inside it."""
     with mock_aws():
-        dynamodb_client.cache_clear()
-        get_settings.cache_clear()
+        forget_process_state()
         yield
-    dynamodb_client.cache_clear()
-    get_settings.cache_clear()
+    forget_process_state()
 
 
 def create_table_from_template(logical_id: str) -> str:

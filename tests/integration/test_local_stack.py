@@ -220,7 +220,7 @@ def test_a_message_on_the_registration_buffer_queue_reaches_its_handler(stack: L
     }
     stack.client("sqs").send_message(
         QueueUrl=stack.provisioned.physical["RegistrationBufferQueue"],
-        MessageBody=json.dumps(record),
+        MessageBody=json.dumps({"kind": "registration", "record": record}),
     )
     dynamodb = stack.client("dynamodb")
     table = stack.provisioned.physical["ContactsTable"]

@@ -20,19 +20,21 @@ def handler(contacts_table: str, load_handler: Callable[[str], Handler]) -> Hand
 
 
 def registration(**overrides: Any) -> str:
-    return json.dumps(
-        {
-            "id": uuid.uuid4().hex,
-            "channel": "voice",
-            "line": "national-helpline",
-            "started_at": "2026-11-29T10:00:00Z",
-            "ended_at": "2026-11-29T10:12:00Z",
-            "duration_s": 720,
-            "region": "mobile",
-            "limit_outcome": "allowed",
-            **overrides,
-        }
-    )
+    return json.dumps({"kind": "registration", "record": record(**overrides)})
+
+
+def record(**overrides: Any) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex,
+        "channel": "voice",
+        "line": "national-helpline",
+        "started_at": "2026-11-29T10:00:00Z",
+        "ended_at": "2026-11-29T10:12:00Z",
+        "duration_s": 720,
+        "region": "mobile",
+        "limit_outcome": "allowed",
+        **overrides,
+    }
 
 
 def items(table: str) -> list[dict[str, Any]]:
@@ -45,7 +47,7 @@ def test_a_batch_with_a_duplicate_stores_one_item(handler: Handler, contacts_tab
     assert response == {"batchItemFailures": []}
     stored = items(contacts_table)
     assert len(stored) == 1
-    assert stored[0]["id"] == {"S": json.loads(body)["id"]}
+    assert stored[0]["id"] == {"S": json.loads(body)["record"]["id"]}
     assert stored[0]["month"] == {"S": "2026-11"}
     assert stored[0]["duration_s"] == {"N": "720"}
 
@@ -67,7 +69,7 @@ def test_the_stored_item_can_be_found_by_month(handler: Handler, contacts_table:
         ExpressionAttributeNames={"#m": "month"},
         ExpressionAttributeValues={":m": {"S": "2026-11"}},
     )["Items"]
-    assert [item["id"]["S"] for item in found] == [json.loads(body)["id"]]
+    assert [item["id"]["S"] for item in found] == [json.loads(body)["record"]["id"]]
 
 
 def test_a_malformed_record_is_reported_and_the_others_are_stored(
@@ -79,10 +81,10 @@ def test_a_malformed_record_is_reported_and_the_others_are_stored(
         sqs_event(malformed, good, message_ids=["bad-message", "good-message"]), FakeLambdaContext()
     )
     assert response == {"batchItemFailures": [{"itemIdentifier": "bad-message"}]}
-    assert [item["id"]["S"] for item in items(contacts_table)] == [json.loads(good)["id"]]
+    assert [item["id"]["S"] for item in items(contacts_table)] == [json.loads(good)["record"]["id"]]
     failures = [record for record in caplog.records if record.levelname == "ERROR"]
     assert [getattr(record, "message_id", None) for record in failures] == ["bad-message"]
-    assert [getattr(record, "fields", None) for record in failures] == [["(other)"]]
+    assert [getattr(record, "fields", None) for record in failures] == [["registration.record.(other)"]]
     # Logged by message id and field name, never with the body (P2): not even in `extra`.
     assert "+31612345678" not in "".join(str(vars(record)) for record in caplog.records)
 
@@ -107,7 +109,32 @@ def test_a_storage_failure_is_reported_for_retry(handler: Handler, monkeypatch: 
 def test_a_redelivery_never_overwrites_what_was_stored(handler: Handler, contacts_table: str) -> None:
     """The put is conditional: an unconditional put would replace the item with the later copy."""
     first = registration(region="Utrecht")
-    later = json.dumps({**json.loads(first), "region": "unknown"})
+    later_record = {**json.loads(first)["record"], "region": "unknown"}
+    later = json.dumps({"kind": "registration", "record": later_record})
     assert handler(sqs_event(first), FakeLambdaContext()) == {"batchItemFailures": []}
     assert handler(sqs_event(later), FakeLambdaContext()) == {"batchItemFailures": []}
     assert [item["region"]["S"] for item in items(contacts_table)] == ["Utrecht"]
+
+
+def test_an_end_is_applied_to_its_stored_registration(handler: Handler, contacts_table: str) -> None:
+    stored = record(ended_at=None, duration_s=None)
+    handler(sqs_event(json.dumps({"kind": "registration", "record": stored})), FakeLambdaContext())
+    end = {"kind": "ended", "contact_id": stored["id"], "ended_at": "2026-11-29T10:05:00Z", "duration_s": 300}
+
+    assert handler(sqs_event(json.dumps(end)), FakeLambdaContext()) == {"batchItemFailures": []}
+
+    [item] = items(contacts_table)
+    assert item["duration_s"] == {"N": "300"}
+    assert item["ended_at"] == {"S": "2026-11-29T10:05:00Z"}
+
+
+def test_an_end_before_its_registration_is_retried(handler: Handler, contacts_table: str) -> None:
+    end = {
+        "kind": "ended",
+        "contact_id": uuid.uuid4().hex,
+        "ended_at": "2026-11-29T10:05:00Z",
+        "duration_s": 3,
+    }
+    response = handler(sqs_event(json.dumps(end), message_ids=["early-end"]), FakeLambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "early-end"}]}
+    assert items(contacts_table) == []

@@ -55,6 +55,8 @@ def test_put_as_admin_stores_and_answers_the_line(
         "channel": "voice",
         "address": "+31301234567",
         "display_name": "X",
+        "daily_limit": None,
+        "queue": None,
         "updated_at": "2026-11-29T10:00:00Z",
         "updated_by": "root",
     }

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from helpline.openapi import TITLE, build_spec, render
+from local_stack.template import load_template
 
 OPENAPI_JSON = Path(__file__).resolve().parents[2] / "openapi.json"
 
@@ -28,7 +29,21 @@ def test_spec_declares_cognito_bearer_security_and_the_routes() -> None:
         "description": spec["components"]["securitySchemes"]["cognito"]["description"],
     }
     assert spec["security"] == [{"cognito": []}]
-    assert set(spec["paths"]) == {"/lines", "/lines/{line_id}"}
+    documented = {
+        (method.upper(), path) for path, operations in spec["paths"].items() for method in operations
+    }
+    assert documented == template_routes(), "every route of template.yaml is documented, and no other"
+
+
+def template_routes() -> set[tuple[str, str]]:
+    resources = load_template()["Resources"].values()
+    return {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for resource in resources
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    }
 
 
 def test_validation_errors_are_documented_as_400_not_422() -> None:
@@ -37,3 +52,20 @@ def test_validation_errors_are_documented_as_400_not_422() -> None:
     assert "400" in put["responses"]
     assert "422" not in put["responses"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_the_webhooks_are_documented_without_cognito_and_with_their_signatures() -> None:
+    spec = build_spec()
+    chat = spec["paths"]["/webhooks/chat"]["post"]
+    assert chat["security"] == []
+    assert [p["name"] for p in chat["parameters"]] == ["X-Helpline-Signature"]
+    body = chat["requestBody"]["content"]["application/json"]["schema"]
+    assert body["discriminator"]["propertyName"] == "type"
+    for name in ("ChatStartedEvent", "ChatMessageEvent", "ChatEndedEvent"):
+        assert name in spec["components"]["schemas"]
+    started = spec["components"]["schemas"]["ChatStartedEvent"]
+    assert set(started["required"]) >= {"session_id", "channel", "client_ip", "timestamp"}
+    for path in ("/webhooks/twilio/voice", "/webhooks/twilio/status"):
+        operation = spec["paths"][path]["post"]
+        assert operation["parameters"][0]["name"] == "X-Twilio-Signature"
+        assert "text/xml" in operation["responses"]["200"]["content"]

@@ -15,13 +15,15 @@ from typing import Any, Final
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from helpline.openapi_webhooks import webhook_spec
 from helpline.routes.lines import create_lines_app
 
 TITLE: Final = "Helpline API"
 VERSION: Final = "0.1.0"
 DESCRIPTION: Final = (
-    "Staff API of the helpline back end. Access per route follows the Cognito groups "
-    "(helpline.auth.ROUTE_PERMISSIONS). No response carries a caller identifier (POLICY.md P2, P3)."
+    "Staff API of the helpline back end and the provider webhooks. Staff routes take a Cognito ID token; "
+    "access per route follows the Cognito groups (helpline.auth.ROUTE_PERMISSIONS). Webhooks are signed "
+    "by the provider instead. No response carries a caller identifier (POLICY.md P2, P3)."
 )
 SECURITY_SCHEME: Final = "cognito"
 UNPROCESSABLE_ENTITY: Final = "422"
@@ -70,6 +72,9 @@ def build_spec(
         _merge_into(schemas, part.get("components", {}).get("schemas", {}), "schema")
     if merged is None:
         raise ValueError("no staff-API resolvers")
+    webhooks = webhook_spec()
+    _merge_into(merged.setdefault("paths", {}), webhooks["paths"], "path")
+    _merge_into(merged["components"].setdefault("schemas", {}), webhooks["components"]["schemas"], "schema")
     _drop_unprocessable_entity(merged)
     return merged
 

@@ -23,6 +23,14 @@ class MissingSettingError(RuntimeError):
         self.variable = variable
 
 
+class InvalidSettingError(RuntimeError):
+    """A setting is present but not a value this code can use (say, a limit of `three`)."""
+
+    def __init__(self, variable: str, expected: str) -> None:
+        super().__init__(f"Environment variable {variable} must be {expected}: fix it in template.yaml")
+        self.variable = variable
+
+
 class Settings(BaseModel):
     """Environment variables, by their template names; read them through the properties."""
 
@@ -30,6 +38,31 @@ class Settings(BaseModel):
 
     lines_table_name: str | None = Field(default=None, validation_alias="LINES_TABLE")
     contacts_table_name: str | None = Field(default=None, validation_alias="CONTACTS_TABLE")
+    identifier_key_arn_value: str | None = Field(default=None, validation_alias="IDENTIFIER_KEY_ARN")
+    transcript_key_arn_value: str | None = Field(default=None, validation_alias="TRANSCRIPT_KEY_ARN")
+    pseudonym_key_id_value: str | None = Field(default=None, validation_alias="PSEUDONYM_KEY_ID")
+    contact_limit_table_name: str | None = Field(default=None, validation_alias="CONTACT_LIMIT_TABLE")
+    references_table_name: str | None = Field(default=None, validation_alias="REFERENCES_TABLE")
+    transcripts_table_name: str | None = Field(default=None, validation_alias="TRANSCRIPTS_TABLE")
+    office_contacts_table_name: str | None = Field(default=None, validation_alias="OFFICE_CONTACTS_TABLE")
+    registration_buffer_queue_url_value: str | None = Field(
+        default=None, validation_alias="REGISTRATION_BUFFER_QUEUE_URL"
+    )
+    # Numbers are kept as text and parsed where used: CONTACT_LIMIT_PER_DAY comes from Globals, so a
+    # bad value must break only the code that counts, not every function at its first setting.
+    contact_limit_per_day_value: str | None = Field(default=None, validation_alias="CONTACT_LIMIT_PER_DAY")
+    identifier_retention_days_value: str | None = Field(
+        default=None, validation_alias="IDENTIFIER_RETENTION_DAYS"
+    )
+    office_retention_days_value: str | None = Field(default=None, validation_alias="OFFICE_RETENTION_DAYS")
+    twilio_auth_token_secret_arn_value: str | None = Field(
+        default=None, validation_alias="TWILIO_AUTH_TOKEN_SECRET_ARN"
+    )
+    chat_webhook_secret_arn_value: str | None = Field(
+        default=None, validation_alias="CHAT_WEBHOOK_SECRET_ARN"
+    )
+    public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
+    """Public base URL Twilio calls, when it differs from the URL API Gateway sees (custom domain)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -49,11 +82,92 @@ class Settings(BaseModel):
         """Name of the anonymised contact registration table (ContactsTable, P8)."""
         return _required(self.contacts_table_name, "CONTACTS_TABLE")
 
+    @property
+    def identifier_key_arn(self) -> str:
+        """ARN of the KMS key that encrypts identifiers (IdentifierKey, P2, P3).
+
+        A key ARN, not an alias: the Encryption SDK records the key ARN in each message, and the
+        disclosure path can decrypt only with a provider set up on that same ARN.
+        """
+        return _required(self.identifier_key_arn_value, "IDENTIFIER_KEY_ARN")
+
+    @property
+    def transcript_key_arn(self) -> str:
+        """ARN of the KMS key that encrypts chat and e-mail transcripts (TranscriptKey, P8)."""
+        return _required(self.transcript_key_arn_value, "TRANSCRIPT_KEY_ARN")
+
+    @property
+    def pseudonym_key_id(self) -> str:
+        """Id, ARN or alias of the HMAC key behind the daily-limit pseudonym (PseudonymKey, P10)."""
+        return _required(self.pseudonym_key_id_value, "PSEUDONYM_KEY_ID")
+
+    @property
+    def contact_limit_table(self) -> str:
+        """Name of the per-pseudonym slot table of the daily limit (ContactLimitTable, P10)."""
+        return _required(self.contact_limit_table_name, "CONTACT_LIMIT_TABLE")
+
+    @property
+    def references_table(self) -> str:
+        """Name of the table of keyed hashes of provider references (ReferencesTable)."""
+        return _required(self.references_table_name, "REFERENCES_TABLE")
+
+    @property
+    def transcripts_table(self) -> str:
+        """Name of the encrypted transcript table (TranscriptsTable, P8)."""
+        return _required(self.transcripts_table_name, "TRANSCRIPTS_TABLE")
+
+    @property
+    def office_contacts_table(self) -> str:
+        """Name of the office-line contact table, kept apart from helpline data (OfficeContactsTable, P11)."""
+        return _required(self.office_contacts_table_name, "OFFICE_CONTACTS_TABLE")
+
+    @property
+    def registration_buffer_queue_url(self) -> str:
+        """URL of the queue where registrations wait when storage failed (RegistrationBufferQueue)."""
+        return _required(self.registration_buffer_queue_url_value, "REGISTRATION_BUFFER_QUEUE_URL")
+
+    @property
+    def contact_limit_per_day(self) -> int:
+        """Contacts one person may make in a rolling 24 hours (P10); default 3."""
+        return _positive_int(self.contact_limit_per_day_value, "CONTACT_LIMIT_PER_DAY", 3)
+
+    @property
+    def identifier_retention_days(self) -> int:
+        """Days an encrypted identifier or transcript is kept for a possible demand (P7); default 365."""
+        return _positive_int(self.identifier_retention_days_value, "IDENTIFIER_RETENTION_DAYS", 365)
+
+    @property
+    def office_retention_days(self) -> int:
+        """Days an office-line contact is kept once its purpose has passed (P11); default 30."""
+        return _positive_int(self.office_retention_days_value, "OFFICE_RETENTION_DAYS", 30)
+
+    @property
+    def twilio_auth_token_secret_arn(self) -> str:
+        """Secret holding the Twilio auth token that signs voice webhooks (TwilioAuthTokenSecret)."""
+        return _required(self.twilio_auth_token_secret_arn_value, "TWILIO_AUTH_TOKEN_SECRET_ARN")
+
+    @property
+    def chat_webhook_secret_arn(self) -> str:
+        """Secret shared with the chat platform that signs chat webhooks (ChatWebhookSecret)."""
+        return _required(self.chat_webhook_secret_arn_value, "CHAT_WEBHOOK_SECRET_ARN")
+
 
 def _required(value: str | None, variable: str) -> str:
     if value is None:
         raise MissingSettingError(variable)
     return value
+
+
+def _positive_int(value: str | None, variable: str, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise InvalidSettingError(variable, "a whole number") from None
+    if number < 1:
+        raise InvalidSettingError(variable, "at least 1")
+    return number
 
 
 @cache

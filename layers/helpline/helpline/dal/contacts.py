@@ -2,42 +2,65 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from helpline.dal.dynamodb import dynamodb_client, to_item
+from helpline.dal.dynamodb import (
+    ConditionFailedError,
+    DynamoTable,
+    dynamodb_errors,
+    to_item,
+    utc_text,
+)
 from helpline.models.contacts import ContactRecord
 from helpline.settings import get_settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 
-class DynamoContactsRepository:
-    """`ContactsRepository` on a DynamoDB table."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table_name = table_name
-        self._client = client
-
-    @property
-    def _dynamodb(self) -> DynamoDBClient:
-        return self._client if self._client is not None else dynamodb_client()
+class DynamoContactsRepository(DynamoTable):
+    """`ContactStore` on a DynamoDB table."""
 
     def put_if_absent(self, record: ContactRecord) -> bool:
         """Put on condition `attribute_not_exists(id)`: a redelivered record is not stored twice."""
         try:
-            self._dynamodb.put_item(
-                TableName=self._table_name,
-                Item=to_item(record.model_dump(mode="json", exclude_none=True)),
-                ConditionExpression="attribute_not_exists(#id)",
-                ExpressionAttributeNames={"#id": "id"},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
+            with dynamodb_errors("PutItem"):
+                self._dynamodb.put_item(
+                    TableName=self._table_name,
+                    Item=to_item(record.model_dump(mode="json", exclude_none=True)),
+                    ConditionExpression="attribute_not_exists(#id)",
+                    ExpressionAttributeNames={"#id": "id"},
+                )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def mark_ended(self, contact_id: str, ended_at: datetime, duration_s: int | None) -> bool:
+        """Set the end (and length, P8) of a stored contact; False if it is not stored (yet).
+
+        The condition `attribute_exists(id)` keeps an update from creating a record of its own; the
+        caller buffers the end and tries again once the registration is stored.
+        """
+        names = {"#id": "id", "#ended": "ended_at"}
+        values: dict[str, str | int] = {":ended": utc_text(ended_at)}
+        update = "SET #ended = :ended"
+        if duration_s is not None:
+            names["#duration"] = "duration_s"
+            values[":duration"] = duration_s
+            update += ", #duration = :duration"
+        try:
+            with dynamodb_errors("UpdateItem"):
+                self._dynamodb.update_item(
+                    TableName=self._table_name,
+                    Key=to_item({"id": contact_id}),
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_exists(#id)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_item(values),
+                )
+        except ConditionFailedError:
+            return False
         return True
 
 

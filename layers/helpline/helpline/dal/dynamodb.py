@@ -9,12 +9,20 @@ points functions at its AWS stand-in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import TypeAdapter
+
+from helpline.dal.retries import CALLER_IS_WAITING
+from helpline.logic.ports import DependencyError
+from helpline.models.common import UtcDateTime
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -26,9 +34,13 @@ _deserializer = TypeDeserializer()
 
 @cache
 def dynamodb_client() -> DynamoDBClient:
-    """The process's DynamoDB client (tests call `dynamodb_client.cache_clear()`)."""
+    """The process's DynamoDB client (tests call `dynamodb_client.cache_clear()`).
+
+    Few retries and short timeouts: on the ingest path a caller is waiting on the line, and what
+    does not succeed quickly goes to the buffer queue instead (DynamoDB's default is ten retries).
+    """
     # A session of its own: boto3's default session is not safe to use from several threads.
-    return boto3.session.Session().client("dynamodb")
+    return boto3.session.Session().client("dynamodb", config=CALLER_IS_WAITING)
 
 
 def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,3 +51,44 @@ def to_item(data: Mapping[str, Any]) -> dict[str, Any]:
 def from_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, Any]:
     """DynamoDB attribute values back to plain Python values (numbers come back as Decimal)."""
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+_UTC_TIME: Final = TypeAdapter(UtcDateTime)
+
+
+class ConditionFailedError(Exception):
+    """DynamoDB refused a conditional write: an expected outcome, not a failure."""
+
+
+@contextmanager
+def dynamodb_errors(operation: str) -> Iterator[None]:
+    """ConditionalCheckFailed as `ConditionFailedError`; any other failure as `DependencyError`.
+
+    The message names only the operation, never AWS's message: that can quote a key or a value.
+    """
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            raise ConditionFailedError(operation) from None
+        raise DependencyError(f"dynamodb: {operation} failed") from None
+    except BotoCoreError:
+        raise DependencyError(f"dynamodb: {operation} failed") from None
+
+
+def utc_text(value: datetime) -> str:
+    """A time as the models store it (`YYYY-MM-DDTHH:MM:SSZ`), so updates sort with puts."""
+    text: str = _UTC_TIME.dump_python(_UTC_TIME.validate_python(value), mode="json")
+    return text
+
+
+class DynamoTable:
+    """Base of the adapters over one table: its name, and the process's client unless a test gives one."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table_name = table_name
+        self._client = client
+
+    @property
+    def _dynamodb(self) -> DynamoDBClient:
+        return self._client if self._client is not None else dynamodb_client()

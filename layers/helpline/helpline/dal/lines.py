@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from helpline.dal.dynamodb import dynamodb_client, from_item, to_item
+from helpline.dal.dynamodb import DynamoTable, from_item, to_item
 from helpline.models.lines import Line
 from helpline.settings import get_settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+    pass
 
 
-class DynamoLinesRepository:
+class DynamoLinesRepository(DynamoTable):
     """`LinesRepository` on a DynamoDB table; the table is small, so listing is a scan."""
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
-        self._table_name = table_name
-        self._client = client
-
-    @property
-    def _dynamodb(self) -> DynamoDBClient:
-        return self._client if self._client is not None else dynamodb_client()
 
     def list_lines(self) -> list[Line]:
         """Every line, across scan pages."""

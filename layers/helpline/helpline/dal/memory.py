@@ -5,8 +5,21 @@ They keep copies, not the caller's objects, so a test cannot pass by mutating wh
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from helpline.identifiers import Identifier
+from helpline.logic.ports import DependencyError, ReferenceEntry
+from helpline.models.buffer import BufferedWork
+from helpline.models.common import Channel
 from helpline.models.contacts import ContactRecord
 from helpline.models.lines import Line
+from helpline.models.office import OfficeContact
 
 
 class InMemoryLinesRepository:
@@ -35,4 +48,166 @@ class InMemoryContactsRepository:
         if record.id in self.items:
             return False
         self.items[record.id] = record.model_copy()
+        return True
+
+
+# ---------------------------------------------------------------- ingestion fakes (unit tests, benchmarks)
+
+
+class _Faulty:
+    """Fails the next `fail_next` calls with DependencyError, as an AWS outage would."""
+
+    fail_next: int = 0
+    calls: int = 0
+
+    def _call(self, operation: str) -> None:
+        self.calls += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise DependencyError(f"{operation} failed")
+
+
+class InMemoryLineDirectory(_Faulty):
+    def __init__(self, lines: list[Line]) -> None:
+        self.lines = list(lines)
+
+    def find(self, channel: Channel, address: str) -> Line | None:
+        self._call("lines: find")
+        return next((ln for ln in self.lines if ln.channel == channel and ln.address == address), None)
+
+
+class FakeIdentifierVault(_Faulty):
+    """Keyed hashes with a local secret; `seal` keeps the clear values here, never in its output."""
+
+    def __init__(self) -> None:
+        self._secret = secrets.token_bytes(32)
+        self.sealed: dict[str, tuple[str, str, Identifier | None, Identifier]] = {}
+        self.mac_calls = 0
+        self.seal_calls = 0
+
+    def _mac(self, label: str, value: str) -> str:
+        return hmac.new(self._secret, f"{label}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def pseudonym(self, identifier: Identifier) -> str:
+        self._call("kms: GenerateMac")
+        self.mac_calls += 1
+        return self._mac("count", f"{identifier.kind}:{identifier.reveal()}")
+
+    def reference_key(self, reference: Identifier) -> str:
+        return self._mac("reference", reference.reveal())
+
+    def seal(
+        self, contact_id: str, channel: Channel, identifier: Identifier | None, reference: Identifier
+    ) -> str:
+        self._call("kms: GenerateDataKey")
+        self.seal_calls += 1
+        token = base64.b64encode(secrets.token_bytes(48)).decode()
+        self.sealed[token] = (contact_id, channel, identifier, reference)
+        return token
+
+
+class FakeTranscriptSealer(_Faulty):
+    def __init__(self) -> None:
+        self.sealed: dict[str, tuple[str, str, str]] = {}
+
+    def seal(self, contact_id: str, channel: Channel, sender: str, text: str) -> str:
+        self._call("kms: GenerateDataKey")
+        token = base64.b64encode(secrets.token_bytes(48)).decode()
+        self.sealed[token] = (contact_id, sender, text)
+        return token
+
+
+class InMemoryLimitCounter(_Faulty):
+    """The rolling 24 hours per pseudonym, under a lock (the DynamoDB version uses conditional writes)."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, list[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, pseudonym: str, limit: int, now: datetime) -> tuple[bool, int]:
+        self._call("dynamodb: admit")
+        with self._lock:
+            live = [t for t in self.windows.get(pseudonym, []) if t > now - timedelta(hours=24)]
+            if len(live) >= limit:
+                self.windows[pseudonym] = live
+                return False, len(live)
+            live.append(now)
+            self.windows[pseudonym] = live
+            return True, len(live)
+
+
+class InMemoryReferenceIndex(_Faulty):
+    def __init__(self) -> None:
+        self.entries: dict[str, ReferenceEntry] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, ref_key: str, entry: ReferenceEntry, expires_at: datetime) -> ReferenceEntry | None:
+        self._call("dynamodb: claim")
+        with self._lock:
+            if ref_key in self.entries:
+                return self.entries[ref_key]
+            self.entries[ref_key] = entry
+            return None
+
+    def find(self, ref_key: str) -> ReferenceEntry | None:
+        return self.entries.get(ref_key)
+
+    def settle(self, ref_key: str, allowed: bool, contacts_last_24h: int | None) -> None:
+        self._call("dynamodb: settle")
+        self.entries[ref_key] = replace(
+            self.entries[ref_key], allowed=allowed, contacts_last_24h=contacts_last_24h
+        )
+
+    def advance(self, ref_key: str, sequence: int) -> bool:
+        with self._lock:
+            entry = self.entries[ref_key]
+            if sequence <= entry.sequence:
+                return False
+            self.entries[ref_key] = replace(entry, sequence=sequence)
+            return True
+
+
+class InMemoryContactStore(InMemoryContactsRepository, _Faulty):
+    def put_if_absent(self, record: ContactRecord) -> bool:
+        self._call("dynamodb: PutItem")
+        return super().put_if_absent(record)
+
+    def mark_ended(self, contact_id: str, ended_at: datetime, duration_s: int | None) -> bool:
+        self._call("dynamodb: UpdateItem")
+        record = self.items.get(contact_id)
+        if record is None:
+            return False
+        self.items[contact_id] = record.model_copy(update={"ended_at": ended_at, "duration_s": duration_s})
+        return True
+
+
+class InMemoryRegistrationBuffer(_Faulty):
+    """Messages as the queue would hold them: JSON text."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def defer(self, message: BufferedWork) -> None:
+        self._call("sqs: SendMessage")
+        self.messages.append(message.model_dump_json())
+
+
+class InMemoryOfficeContactStore(_Faulty):
+    def __init__(self) -> None:
+        self.items: dict[str, OfficeContact] = {}
+
+    def put(self, contact: OfficeContact) -> None:
+        self._call("dynamodb: PutItem")
+        self.items[contact.id] = contact.model_copy()
+
+
+class InMemoryTranscriptStore(_Faulty):
+    def __init__(self) -> None:
+        self.parts: dict[tuple[str, int], tuple[str, str, datetime]] = {}
+
+    def append(self, contact_id: str, seq: int, sender: str, ciphertext: str, sent_at: datetime) -> bool:
+        self._call("dynamodb: PutItem")
+        if (contact_id, seq) in self.parts:
+            return False
+        self.parts[(contact_id, seq)] = (sender, ciphertext, sent_at)
         return True

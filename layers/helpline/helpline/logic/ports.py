@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from helpline.identifiers import Identifier
+from helpline.models.buffer import BufferedWork
+from helpline.models.common import Channel
 from helpline.models.contacts import ContactRecord
 from helpline.models.lines import Line
+from helpline.models.office import OfficeContact
 
 
 class LinesRepository(Protocol):
@@ -25,4 +31,104 @@ class ContactsRepository(Protocol):
 
     def put_if_absent(self, record: ContactRecord) -> bool:
         """Store `record` unless its id is present; True if it was stored now."""
+        ...
+
+
+# ---------------------------------------------------------------- ingestion (P2, P3, P8, P10, P11)
+
+
+class DependencyError(RuntimeError):
+    """A service we depend on (KMS, DynamoDB, SQS) failed or throttled after its retries.
+
+    Adapters raise it instead of SDK errors, so the domain can fail open for people (a caller is
+    always connected) and closed for data. Its message names the operation, never a value.
+    """
+
+
+class LineDirectory(Protocol):
+    def find(self, channel: Channel, address: str) -> Line | None:
+        """The line with this channel and (normalised) address, or None when none is registered."""
+        ...
+
+
+class IdentifierVault(Protocol):
+    """The only place identifiers are turned into something storable (P2, P3, P10)."""
+
+    def pseudonym(self, identifier: Identifier) -> str:
+        """A keyed MAC of the identifier under the KMS HMAC key: counts a person without knowing who."""
+        ...
+
+    def reference_key(self, reference: Identifier) -> str:
+        """A keyed hash of a provider reference, for matching later events and provider retries."""
+        ...
+
+    def seal(
+        self, contact_id: str, channel: Channel, identifier: Identifier | None, reference: Identifier
+    ) -> str:
+        """Base64 ciphertext of the identifier and the provider reference, bound to `contact_id`."""
+        ...
+
+
+class TranscriptSealer(Protocol):
+    def seal(self, contact_id: str, channel: Channel, sender: str, text: str) -> str:
+        """Base64 ciphertext of one transcript part under the transcript key, bound to `contact_id`."""
+        ...
+
+
+class LimitCounter(Protocol):
+    def admit(self, pseudonym: str, limit: int, now: datetime) -> tuple[bool, int]:
+        """Count one contact in the rolling 24 hours unless `limit` are already there (race-free).
+
+        Returns (allowed, contacts in the last 24 hours including this one if allowed).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class ReferenceEntry:
+    """What is kept under a provider reference's keyed hash: never the reference itself."""
+
+    contact_id: str
+    line_kind: str
+    started_at: datetime | None = None
+    allowed: bool | None = None
+    contacts_last_24h: int | None = None
+    sequence: int = -1
+
+
+class ReferenceIndex(Protocol):
+    def claim(self, ref_key: str, entry: ReferenceEntry, expires_at: datetime) -> ReferenceEntry | None:
+        """Store `entry` unless the key exists; None when stored now, else the entry already there."""
+        ...
+
+    def find(self, ref_key: str) -> ReferenceEntry | None: ...
+
+    def settle(self, ref_key: str, allowed: bool, contacts_last_24h: int | None) -> None:
+        """Record the limit outcome, so a provider retry gets the same answer."""
+        ...
+
+    def advance(self, ref_key: str, sequence: int) -> bool:
+        """Move the last applied provider sequence forward; False if `sequence` is not newer."""
+        ...
+
+
+class ContactStore(ContactsRepository, Protocol):
+    def mark_ended(self, contact_id: str, ended_at: datetime, duration_s: int | None) -> bool:
+        """Set end and duration; False if the record is not (yet) stored."""
+        ...
+
+
+class TranscriptStore(Protocol):
+    def append(self, contact_id: str, seq: int, sender: str, ciphertext: str, sent_at: datetime) -> bool:
+        """Store one part unless (contact_id, seq) exists; True if stored now."""
+        ...
+
+
+class OfficeContactStore(Protocol):
+    def put(self, contact: OfficeContact) -> None: ...
+
+
+class RegistrationBuffer(Protocol):
+    def defer(self, message: BufferedWork) -> None:
+        """Put work that could not be stored on the durable queue, to be retried until stored."""
         ...

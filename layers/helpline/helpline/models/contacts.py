@@ -10,28 +10,35 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from datetime import date
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     field_validator,
     model_validator,
 )
 
 from helpline.models.common import Channel, LineId, UtcDateTime
+from helpline.regions import REGIONS
 
-REGION_PATTERN = r"^(?:abroad:[A-Z]{2}|[A-Za-zÀ-ÿ'][A-Za-zÀ-ÿ' .-]{0,39})$"
-"""A province or town name, `mobile`, `abroad:<ISO country>` or `unknown`.
 
-No digits are allowed, so a number cannot hide in the region (P2)."""
+def _coarse_region(value: str) -> str:
+    """Only a Dutch province, `mobile`, `abroad:<ISO country>` or `unknown`: never a city (P8)."""
+    if value in REGIONS or re.fullmatch(r"abroad:[A-Z]{2}", value):
+        return value
+    raise ValueError("must be a Dutch province, 'mobile', 'abroad:<ISO country>' or 'unknown'")
 
-Region = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
-LimitOutcome = Literal["allowed", "limited"]
+
+Region = Annotated[str, AfterValidator(_coarse_region)]
+LimitOutcome = Literal["allowed", "limited", "unchecked"]
+"""`unchecked`: the limit could not be checked (KMS or DynamoDB failed) and the person was let through:
+fail open for people (DESIGN)."""
 CIPHERTEXT_MAX_LENGTH = 8192
 
 

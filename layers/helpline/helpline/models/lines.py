@@ -35,6 +35,17 @@ class LineIn(BaseModel):
         ),
     )
     display_name: str = Field(min_length=1, max_length=80)
+    daily_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=50,
+        description="Contacts per person per rolling 24 hours here (P10); default: CONTACT_LIMIT_PER_DAY",
+    )
+    queue: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="voice: the volunteers' call queue an allowed call is enqueued in (default: volunteers)",
+    )
 
     @field_validator("address")
     @classmethod

@@ -1,0 +1,267 @@
+"""Ingestion benchmark: KMS and DynamoDB requests per contact, our own time per contact, cold start.
+
+Prints its figures; it asserts nothing (timings on shared machines are noisy, so the cold start is a
+ratio against a baseline measured in the same run). Run with `make bench` or `python bench/ingest.py`.
+
+- KMS requests for 1,000 contacts at steady state (after a warm-up), with the real KMS adapter on
+  moto, beside a naive design that asks KMS for a data key and a MAC per contact.
+- DynamoDB requests per contact (registration, then its status callback), real adapters on moto.
+- Time per contact in our own code (p50, p99): the domain with in-memory adapters, no AWS.
+- Import time of the ingest handlers against a bare Powertools handler (boto3 and Logger only).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+import boto3
+import botocore.session
+from moto import mock_aws
+
+from helpline import identifiers
+from helpline.dal.memory import (
+    FakeIdentifierVault,
+    InMemoryContactStore,
+    InMemoryLimitCounter,
+    InMemoryLineDirectory,
+    InMemoryOfficeContactStore,
+    InMemoryReferenceIndex,
+    InMemoryRegistrationBuffer,
+)
+from helpline.logic.ingest import IngestPolicy, IngestPorts, admit_contact, end_contact
+from helpline.models.events import ContactEnded, ContactStarted
+from helpline.models.lines import Line
+from local_stack.template import REPO_ROOT, load_template
+
+CONTACTS = 1_000
+WARM_UP = 20
+NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
+LINE = Line(
+    line_id="national-helpline",
+    kind="helpline",
+    channel="voice",
+    address="+31881234000",
+    display_name="Hulplijn",
+    updated_at=NOW,
+    updated_by="bench",
+)
+BARE_HANDLER = """
+import boto3
+from aws_lambda_powertools import Logger
+
+logger = Logger()
+
+
+def lambda_handler(event, context):
+    return {}
+"""
+INGEST_HANDLERS = ("twilio_webhook", "connect_contact", "chat_webhook", "email_intake", "connect_events")
+
+
+def caller(n: int) -> str:
+    return f"+3161{n:07d}"
+
+
+def started(n: int) -> ContactStarted:
+    return ContactStarted(
+        channel="voice",
+        line_address=LINE.address,
+        identifier=identifiers.phone(caller(n)),
+        provider_reference=identifiers.reference(f"CA{n:032d}"),
+        started_at=NOW + timedelta(seconds=n),
+    )
+
+
+def ended(n: int) -> ContactEnded:
+    return ContactEnded("voice", identifiers.reference(f"CA{n:032d}"), NOW + timedelta(seconds=n + 60), 60, 9)
+
+
+def counting_session(counter: Counter[str], service: str) -> botocore.session.Session:
+    session = botocore.session.Session()
+
+    def count(model: Any, **_: Any) -> None:
+        counter[model.name] += 1
+
+    session.register(f"before-call.{service}", count)
+    return session
+
+
+# ------------------------------------------------------------------------------------------- KMS
+def kms_requests() -> None:
+    from helpline.dal.envelope import CachingEncryptor
+    from helpline.dal.kms import KmsIdentifierVault
+
+    with mock_aws():
+        kms = boto3.client("kms")
+        identifier_key = kms.create_key(KeySpec="SYMMETRIC_DEFAULT")["KeyMetadata"]["Arn"]
+        mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+
+        counter: Counter[str] = Counter()
+        vault = KmsIdentifierVault(identifier_key, mac_key, session=counting_session(counter, "kms"))
+
+        def contact(n: int) -> None:
+            vault.reference_key(identifiers.reference(f"CA{n}"))  # the claim
+            vault.seal(f"{n:032x}", "voice", identifiers.phone(caller(n)), identifiers.reference(f"CA{n}"))
+            vault.pseudonym(identifiers.phone(caller(n)))
+            vault.reference_key(identifiers.reference(f"CA{n}"))  # its status callback
+
+        for n in range(WARM_UP):
+            contact(n)
+        counter.clear()
+        for n in range(WARM_UP, WARM_UP + CONTACTS):
+            contact(n)
+        ours = sum(counter.values())
+
+        naive_counter: Counter[str] = Counter()
+        naive_session = counting_session(naive_counter, "kms")
+        naive_kms = boto3.session.Session(botocore_session=naive_session).client("kms")
+        from aws_encryption_sdk import CommitmentPolicy, EncryptionSDKClient
+        from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
+
+        sdk = EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+        provider = StrictAwsKmsMasterKeyProvider(key_ids=[identifier_key], botocore_session=naive_session)
+        for n in range(CONTACTS):
+            sdk.encrypt(source=caller(n).encode(), key_provider=provider, encryption_context={"purpose": "x"})
+            naive_kms.generate_mac(KeyId=mac_key, MacAlgorithm="HMAC_SHA_256", Message=caller(n).encode())
+        naive = sum(naive_counter.values())
+        assert CachingEncryptor  # the adapter's encryptor is the caching one
+
+    print(f"KMS requests for {CONTACTS} contacts (steady state, each with a status callback)")
+    print(f"  ours:  {ours:5d}  {dict(counter)}   target <= 1010")
+    print(f"  naive: {naive:5d}  {dict(naive_counter)}   (a data key and a MAC per contact)")
+
+
+# -------------------------------------------------------------------------------------- DynamoDB
+def dynamodb_requests() -> None:
+    from helpline.dal import dynamodb
+    from helpline.dal.buffer import SqsRegistrationBuffer
+    from helpline.dal.contacts import DynamoContactsRepository
+    from helpline.dal.limits import DynamoLimitCounter
+    from helpline.dal.line_directory import CachedLineDirectory
+    from helpline.dal.memory import InMemoryLinesRepository
+    from helpline.dal.office import DynamoOfficeContactStore
+    from helpline.dal.references import DynamoReferenceIndex
+
+    template = load_template()["Resources"]
+    with mock_aws():
+        counter: Counter[str] = Counter()
+        client = boto3.session.Session(botocore_session=counting_session(counter, "dynamodb")).client(
+            "dynamodb"
+        )
+        names = {}
+        for logical_id in ("ContactsTable", "ContactLimitTable", "ReferencesTable", "OfficeContactsTable"):
+            props = template[logical_id]["Properties"]
+            names[logical_id] = logical_id
+            keys = ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+            client.create_table(TableName=logical_id, **{k: props[k] for k in keys if k in props})
+        queue = boto3.client("sqs").create_queue(QueueName="buffer")["QueueUrl"]
+        registry = InMemoryLinesRepository()
+        registry.put_line(LINE)
+        ports = IngestPorts(
+            lines=CachedLineDirectory(lambda: registry),
+            vault=FakeIdentifierVault(),
+            limits=DynamoLimitCounter(names["ContactLimitTable"], client=client),
+            references=DynamoReferenceIndex(names["ReferencesTable"], client=client),
+            contacts=DynamoContactsRepository(names["ContactsTable"], client=client),
+            buffer=SqsRegistrationBuffer(queue),
+            office=DynamoOfficeContactStore(names["OfficeContactsTable"], client=client),
+        )
+        policy = IngestPolicy()
+        counter.clear()
+        for n in range(CONTACTS):
+            admit_contact(started(n), ports, policy, NOW)
+        admissions = dict(counter)
+        counter.clear()
+        for n in range(CONTACTS):
+            end_contact(ended(n), ports)
+        callbacks = dict(counter)
+        assert dynamodb  # the adapters share its helpers
+    per_contact = sum(admissions.values()) / CONTACTS
+    per_callback = sum(callbacks.values()) / CONTACTS
+    print(f"DynamoDB requests per contact: {per_contact:.2f} {admissions}")
+    print(f"DynamoDB requests per status callback: {per_callback:.2f} {callbacks}")
+
+
+# ------------------------------------------------------------------------------------- our time
+def own_time() -> None:
+    ports = IngestPorts(
+        lines=InMemoryLineDirectory([LINE]),
+        vault=FakeIdentifierVault(),
+        limits=InMemoryLimitCounter(),
+        references=InMemoryReferenceIndex(),
+        contacts=InMemoryContactStore(),
+        buffer=InMemoryRegistrationBuffer(),
+        office=InMemoryOfficeContactStore(),
+    )
+    policy = IngestPolicy()
+
+    def timed(action: Callable[[int], Any]) -> list[float]:
+        for n in range(WARM_UP):
+            action(10_000_000 + n)
+        samples = []
+        for n in range(CONTACTS):
+            began = time.perf_counter()
+            action(n)
+            samples.append((time.perf_counter() - began) * 1e6)
+        return samples
+
+    admits = timed(lambda n: admit_contact(started(n), ports, policy, NOW))
+    ends = timed(lambda n: end_contact(ended(n), ports))
+    for label, samples in (("registration", admits), ("status callback", ends)):
+        cuts = statistics.quantiles(samples, n=100)
+        print(f"Our code per {label} (in-memory adapters): p50 {cuts[49]:.0f} us, p99 {cuts[98]:.0f} us")
+
+
+# ----------------------------------------------------------------------------------- cold start
+def import_seconds(path: Path) -> float:
+    code = (
+        "import time, runpy; s = time.perf_counter(); "
+        f"runpy.run_path({str(path)!r}); print(time.perf_counter() - s)"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)  # noqa: S603
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def cold_start(runs: int = 9) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        bare = Path(scratch) / "bare_handler.py"
+        bare.write_text(BARE_HANDLER, encoding="utf-8")
+        import_seconds(bare)  # fill the OS file cache before measuring anything
+        handlers = {name: REPO_ROOT / "functions" / name / "app.py" for name in INGEST_HANDLERS}
+        samples: dict[str, list[float]] = {"bare": [], **{name: [] for name in handlers}}
+        for _ in range(runs):  # interleaved, so machine noise hits all alike
+            samples["bare"].append(import_seconds(bare))
+            for name, path in handlers.items():
+                samples[name].append(import_seconds(path))
+    baseline = statistics.median(samples["bare"])
+    print(f"Cold start (import, median of {runs}): bare Powertools handler {baseline * 1000:.0f} ms")
+    for name in handlers:
+        median = statistics.median(samples[name])
+        print(f"  {name:16s} {median * 1000:4.0f} ms   ratio {median / baseline:.2f}   target <= 1.5")
+
+
+if __name__ == "__main__":
+    kms_requests()
+    dynamodb_requests()
+    own_time()
+    cold_start()

@@ -1,0 +1,23 @@
+"""ConnectEventsFunction: Amazon Connect contact events from EventBridge (helpline.ingress.connect).
+
+Loaded by file path as well as by Lambda, so only absolute imports. No Powertools Tracer: the X-Ray
+SDK would add a tenth of a second to every cold start on the contact path (bench/ingest.py), and the
+function's active tracing (template Globals) still records each invocation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from helpline.ingress import connect
+from helpline.wiring import ingest_ports
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, bool]:
+    return {"applied": connect.contact_event(event, ingest_ports)}

@@ -1,0 +1,1 @@
+"""Where provider requests enter: verify, parse (helpline.providers), apply the domain, answer."""

@@ -1,0 +1,94 @@
+"""Web chat: `POST /webhooks/chat` (format in helpline.providers.chat and the README).
+
+`chat.started` registers the contact and answers whether the chat may go ahead (P10); messages are
+kept word for word, encrypted (P8); `chat.ended` fills in the end and length. A chat platform retries
+on 5xx, so a failure to store a message answers 503 and loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.parameters import get_secret
+
+from helpline.ingress.http import error_response, header, json_response, raw_body
+from helpline.logic.ingest import (
+    IngestPolicy,
+    IngestPorts,
+    TranscriptPorts,
+    UnknownContactError,
+    UnknownLineError,
+    add_transcript_part,
+    admit_contact,
+    end_contact,
+)
+from helpline.logic.ports import DependencyError
+from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
+from helpline.providers import chat
+from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError
+from helpline.settings import get_settings
+
+logger = Logger(child=True)
+SIGNATURE_HEADER = "X-Helpline-Signature"
+LIMITED_MESSAGE_NL = (
+    "Je hebt vandaag al het maximale aantal gesprekken gevoerd. Morgen kun je ons weer bereiken. Sterkte."
+)
+SECRET_MAX_AGE_S = 300
+
+
+def webhook_secret() -> str:
+    return str(get_secret(get_settings().chat_webhook_secret_arn, max_age=SECRET_MAX_AGE_S))
+
+
+def handle(
+    event: Mapping[str, Any],
+    ports: Callable[[], IngestPorts],
+    transcripts: Callable[[], TranscriptPorts],
+    policy: Callable[[], IngestPolicy],
+    now: datetime,
+    secret: Callable[[], str] = webhook_secret,
+) -> dict[str, Any]:
+    """One chat event (REST proxy event) → its HTTP answer."""
+    try:
+        body = raw_body(event)
+        chat.verify(body, header(event, SIGNATURE_HEADER), secret(), now)
+        parsed = chat.parse_event(body)
+        if isinstance(parsed, ContactStarted):
+            return _started(parsed, ports, policy, now)
+        if isinstance(parsed, TranscriptPart):
+            stored = add_transcript_part(parsed, transcripts())
+            return json_response(200 if not stored else 201, {"stored": stored})
+        return _ended(parsed, ports)
+    except (SignatureError, MalformedEvent, PayloadTooLarge) as error:
+        logger.warning("Chat request refused", extra={"reason": type(error).__name__})
+        refused = error_response(error)
+        assert refused is not None
+        return refused
+    except UnknownLineError:
+        return json_response(404, {"message": "Not found: no chat line is registered for this channel"})
+    except UnknownContactError:
+        return json_response(404, {"message": "Not found: no chat was started with this session id"})
+    except DependencyError:
+        logger.warning("Chat event could not be stored; the platform should retry")
+        return json_response(503, {"message": "Temporarily unavailable: please retry"})
+
+
+def _started(
+    started: ContactStarted,
+    ports: Callable[[], IngestPorts],
+    policy: Callable[[], IngestPolicy],
+    now: datetime,
+) -> dict[str, Any]:
+    admission = admit_contact(started, ports(), policy(), now, require_known_line=True)
+    answer: dict[str, Any] = {"allowed": admission.allowed, "contacts_last_24h": admission.contacts_last_24h}
+    if not admission.allowed:
+        answer["message"] = LIMITED_MESSAGE_NL
+    return json_response(200, answer)
+
+
+def _ended(ended: ContactEnded, ports: Callable[[], IngestPorts]) -> dict[str, Any]:
+    applied = end_contact(ended, ports())
+    return json_response(200, {"applied": applied})

@@ -1,0 +1,68 @@
+"""E-mail: SES stores the raw message in the mail bucket, S3 notifies us, we register and encrypt.
+
+The raw message holds the sender's address in clear, so it is deleted from the bucket as soon as the
+registration and the encrypted body are stored (P3); the bucket's lifecycle deletes anything left
+after a day. A failure raises, so the notification is retried and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+
+from helpline.logic.ingest import (
+    IngestPolicy,
+    IngestPorts,
+    TranscriptPorts,
+    add_transcript_part,
+    admit_contact,
+)
+from helpline.providers import email
+from helpline.providers.errors import MalformedEvent
+
+logger = Logger(child=True)
+
+
+class RawMailStore(Protocol):
+    def read(self, bucket: str, key: str) -> bytes: ...
+
+    def delete(self, bucket: str, key: str) -> None: ...
+
+
+def objects(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(bucket, key) of every object an S3 notification names; keys arrive URL-encoded."""
+    return [
+        (record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
+        for record in event.get("Records", [])
+        if str(record.get("eventName", "")).startswith("ObjectCreated")
+    ]
+
+
+def receive(
+    bucket: str,
+    key: str,
+    mail: RawMailStore,
+    ports: Callable[[], IngestPorts],
+    transcripts: Callable[[], TranscriptPorts],
+    policy: Callable[[], IngestPolicy],
+    now: datetime,
+) -> bool:
+    """Register one e-mail and keep its body encrypted; True if it was a helpline contact."""
+    raw = mail.read(bucket, key)
+    try:
+        started, body = email.parse_message(raw, now)
+    except MalformedEvent as error:
+        logger.error("Mail not understood; deleted", extra={"problem": error.problem})
+        mail.delete(bucket, key)
+        return False
+    admission = admit_contact(started, ports(), policy(), now)
+    helpline = admission.line_kind != "office"
+    if helpline and admission.allowed:
+        add_transcript_part(body, transcripts())
+    mail.delete(bucket, key)
+    logger.info("Mail registered", extra={"contact_id": admission.contact_id, "allowed": admission.allowed})
+    return helpline

@@ -1,0 +1,283 @@
+"""Contact ingestion: register a contact anonymously, count it against the daily limit, never lose it.
+
+The order of the steps is the policy:
+
+1. Find the entry line. An office line (P11) is stored apart, in clear, and never counted.
+2. Claim the provider reference (its keyed hash): a provider retry gets the first answer and is not
+   counted twice.
+3. Pseudonymise the identifier (KMS MAC) and count it in the rolling 24 hours (P10).
+4. Encrypt the identifier, bound to the record (P2, P3); only the disclosure path can decrypt it (P7).
+5. Store the anonymised record (P8); if storage fails, put it on the durable buffer queue.
+
+Fail open for people, closed for data (DESIGN): when KMS or DynamoDB fail, the person is still
+connected (`allowed`, the record says `unchecked`); an identifier that cannot be encrypted is not
+stored at all, never stored in clear.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from aws_lambda_powertools import Logger
+
+from helpline.logic.ports import (
+    ContactStore,
+    DependencyError,
+    IdentifierVault,
+    LimitCounter,
+    LineDirectory,
+    OfficeContactStore,
+    ReferenceEntry,
+    ReferenceIndex,
+    RegistrationBuffer,
+    TranscriptSealer,
+    TranscriptStore,
+)
+from helpline.models.buffer import BufferedEnd, BufferedRegistration
+from helpline.models.contacts import ContactRecord, LimitOutcome, new_contact_id
+from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
+from helpline.models.lines import Line
+from helpline.models.office import OfficeContact
+from helpline.regions import region_of
+
+logger = Logger(child=True)
+LineKind = Literal["helpline", "office", "unknown"]
+REFERENCE_TTL = timedelta(days=2)
+"""How long a provider reference's keyed hash is kept: long enough for late callbacks and retries."""
+
+
+class UnknownLineError(LookupError):
+    """The contacted line is not registered (chat answers 404; a call is still routed)."""
+
+
+class UnknownContactError(LookupError):
+    """A later event (message, end) for a contact that was never started."""
+
+
+@dataclass(frozen=True)
+class IngestPolicy:
+    default_daily_limit: int = 3
+    identifier_retention_days: int = 365
+    office_retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class IngestPorts:
+    lines: LineDirectory
+    vault: IdentifierVault
+    limits: LimitCounter
+    references: ReferenceIndex
+    contacts: ContactStore
+    buffer: RegistrationBuffer
+    office: OfficeContactStore
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The answer for the provider: connect or not, and how to route."""
+
+    contact_id: str
+    line: Line | None
+    line_kind: LineKind
+    allowed: bool
+    contacts_last_24h: int | None
+    duplicate: bool = False
+
+
+def find_line(ports: IngestPorts, event: ContactStarted) -> tuple[Line | None, bool]:
+    """The contacted line, and whether the lookup worked (a failed lookup is not an unknown line)."""
+    try:
+        return ports.lines.find(event.channel, event.line_address), True
+    except DependencyError:
+        logger.warning("Line lookup failed; routing as a helpline", extra={"channel": event.channel})
+        return None, False
+
+
+def admit_contact(
+    event: ContactStarted,
+    ports: IngestPorts,
+    policy: IngestPolicy,
+    now: datetime,
+    *,
+    require_known_line: bool = False,
+) -> Admission:
+    """Register one new contact and decide whether the person is connected (P8, P10, P11)."""
+    line, lookup_worked = find_line(ports, event)
+    if line is None and lookup_worked and require_known_line:
+        raise UnknownLineError("no line is registered for this address")
+    if line is not None and line.kind == "office":
+        return _admit_office_contact(event, line, ports, policy, now)
+
+    contact_id = new_contact_id()
+    ref_key = _reference_key(ports, event)
+    if ref_key is not None:
+        entry = ReferenceEntry(contact_id=contact_id, line_kind="helpline", started_at=event.started_at)
+        earlier = _claim(ports, ref_key, entry, now)
+        if earlier is not None:
+            return _repeat_answer(earlier, line)
+
+    allowed, count, outcome = _count(event, line, ports, policy, now)
+    if ref_key is not None:
+        try:
+            ports.references.settle(ref_key, allowed, count)
+        except DependencyError:
+            logger.warning("Could not record the limit outcome for retries", extra={"contact_id": contact_id})
+
+    record = ContactRecord(
+        id=contact_id,
+        channel=event.channel,
+        line=line.line_id if line else "unknown",
+        started_at=event.started_at,
+        region=region_of(event.identifier),
+        limit_outcome=outcome,
+        identifier_ciphertext=_seal(ports, contact_id, event),
+        identifier_retain_until=(event.started_at + timedelta(days=policy.identifier_retention_days)).date(),
+    )
+    if record.identifier_ciphertext is None:
+        record.identifier_retain_until = None
+    _store(ports, record)
+    logger.info(
+        "Contact registered",
+        extra={"contact_id": contact_id, "channel": event.channel, "limit_outcome": outcome},
+    )
+    return Admission(contact_id, line, "helpline" if line else "unknown", allowed, count)
+
+
+def _reference_key(ports: IngestPorts, event: ContactStarted | ContactEnded | TranscriptPart) -> str | None:
+    try:
+        return ports.vault.reference_key(event.provider_reference)
+    except DependencyError:
+        logger.warning("Provider reference could not be keyed; retries are not recognised")
+        return None
+
+
+def _claim(ports: IngestPorts, ref_key: str, entry: ReferenceEntry, now: datetime) -> ReferenceEntry | None:
+    try:
+        return ports.references.claim(ref_key, entry, now + REFERENCE_TTL)
+    except DependencyError:
+        logger.warning("Provider reference could not be stored", extra={"contact_id": entry.contact_id})
+        return None
+
+
+def _repeat_answer(earlier: ReferenceEntry, line: Line | None) -> Admission:
+    """A provider retry, or a second event for a contact already started: the first answer stands."""
+    allowed = True if earlier.allowed is None else earlier.allowed  # still being decided: fail open
+    kind: LineKind = "office" if earlier.line_kind == "office" else ("helpline" if line else "unknown")
+    return Admission(earlier.contact_id, line, kind, allowed, earlier.contacts_last_24h, duplicate=True)
+
+
+def _count(
+    event: ContactStarted, line: Line | None, ports: IngestPorts, policy: IngestPolicy, now: datetime
+) -> tuple[bool, int | None, LimitOutcome]:
+    """P10: count the contact under its pseudonym; a withheld number cannot be counted."""
+    if event.identifier is None:
+        return True, None, "unchecked"
+    limit = line.daily_limit if line and line.daily_limit else policy.default_daily_limit
+    try:
+        pseudonym = ports.vault.pseudonym(event.identifier)
+        allowed, count = ports.limits.admit(pseudonym, limit, now)
+    except DependencyError:
+        logger.warning("Daily limit could not be checked; letting the person through")
+        return True, None, "unchecked"
+    return allowed, count, "allowed" if allowed else "limited"
+
+
+def _seal(ports: IngestPorts, contact_id: str, event: ContactStarted) -> str | None:
+    try:
+        return ports.vault.seal(contact_id, event.channel, event.identifier, event.provider_reference)
+    except DependencyError:
+        # Closed for data: an identifier we cannot encrypt is not kept (P2, P3).
+        logger.error("Identifier could not be encrypted and is not stored", extra={"contact_id": contact_id})
+        return None
+
+
+def _store(ports: IngestPorts, record: ContactRecord) -> None:
+    try:
+        ports.contacts.put_if_absent(record)
+        return
+    except DependencyError:
+        logger.warning("Registration not stored; buffering it", extra={"contact_id": record.id})
+    try:
+        ports.buffer.defer(BufferedRegistration(record=record))
+    except DependencyError:
+        logger.critical("Registration could not be stored nor buffered", extra={"contact_id": record.id})
+
+
+def _admit_office_contact(
+    event: ContactStarted, line: Line, ports: IngestPorts, policy: IngestPolicy, now: datetime
+) -> Admission:
+    """P11: an office contact is kept apart, in clear, for its purpose only, and never counted."""
+    contact = OfficeContact(
+        channel=event.channel,
+        line=line.line_id,
+        caller=event.identifier.reveal() if event.identifier else None,
+        started_at=event.started_at,
+        expires_at=int((now + timedelta(days=policy.office_retention_days)).timestamp()),
+    )
+    ref_key = _reference_key(ports, event)
+    if ref_key is not None:
+        entry = ReferenceEntry(
+            contact_id=contact.id, line_kind="office", started_at=event.started_at, allowed=True
+        )
+        earlier = _claim(ports, ref_key, entry, now)
+        if earlier is not None:
+            return _repeat_answer(earlier, line)
+    try:
+        ports.office.put(contact)
+    except DependencyError:
+        logger.error("Office contact not stored", extra={"office_contact_id": contact.id})
+    return Admission(contact.id, line, "office", True, None)
+
+
+def end_contact(event: ContactEnded, ports: IngestPorts) -> bool:
+    """Record when a contact ended and how long it took (P8). Repeats and stale callbacks change nothing.
+
+    True if this event was applied (now or through the buffer).
+    """
+    ref_key = ports.vault.reference_key(event.provider_reference)
+    entry = ports.references.find(ref_key)
+    if entry is None:
+        raise UnknownContactError("no contact for this reference")
+    if entry.line_kind == "office" or not ports.references.advance(ref_key, event.sequence):
+        return False
+    duration = event.duration_s
+    if duration is None and entry.started_at is not None:
+        duration = max(0, int((event.ended_at - entry.started_at).total_seconds()))
+    try:
+        if ports.contacts.mark_ended(entry.contact_id, event.ended_at, duration):
+            return True
+    except DependencyError:
+        pass
+    # Not stored yet (its registration may still wait in the buffer) or storage failed: retry later.
+    ports.buffer.defer(BufferedEnd(contact_id=entry.contact_id, ended_at=event.ended_at, duration_s=duration))
+    return True
+
+
+@dataclass(frozen=True)
+class TranscriptPorts:
+    vault: IdentifierVault
+    references: ReferenceIndex
+    sealer: TranscriptSealer
+    transcripts: TranscriptStore
+
+
+def transcript_sequence(part: TranscriptPart) -> int:
+    """Order parts by time, and give a redelivered part the same number so it is stored once."""
+    millis = int(part.sent_at.timestamp() * 1000)
+    return millis * 1000 + zlib.crc32(part.part_id.encode()) % 1000
+
+
+def add_transcript_part(part: TranscriptPart, ports: TranscriptPorts) -> bool:
+    """Keep a chat message or e-mail body word for word, encrypted (P8). True if stored now."""
+    entry = ports.references.find(ports.vault.reference_key(part.provider_reference))
+    if entry is None:
+        raise UnknownContactError("no contact for this reference")
+    if entry.line_kind == "office":
+        return False  # P11: office lines carry no help conversations to keep
+    ciphertext = ports.sealer.seal(entry.contact_id, part.channel, part.sender, part.text)
+    return ports.transcripts.append(
+        entry.contact_id, transcript_sequence(part), part.sender, ciphertext, part.sent_at
+    )

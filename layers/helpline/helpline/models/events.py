@@ -1,0 +1,55 @@
+"""What the providers tell us, in one vocabulary (DESIGN: "Providers are adapters").
+
+Each provider adapter (Twilio, Amazon Connect, web chat, e-mail) verifies its request and turns it into
+these events; nothing past the adapter knows a provider's field names. Identifiers travel only inside
+`Identifier` (P2, P3), so an event can be logged or put in an exception without leaking one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from helpline.identifiers import Identifier
+from helpline.models.common import Channel
+
+Sender = Literal["contact", "volunteer"]
+
+
+@dataclass(frozen=True)
+class ContactStarted:
+    """A person reaches one of our lines: a call comes in, a chat starts, an e-mail arrives."""
+
+    channel: Channel
+    line_address: str
+    """Our number, chat channel or mailbox that was contacted, normalised as the line registry stores it."""
+    identifier: Identifier | None
+    """The caller's number, IP or e-mail address; None when withheld (an anonymous caller ID)."""
+    provider_reference: Identifier
+    """The provider's id for this contact (kind `reference`): how later events find the contact."""
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class ContactEnded:
+    """A contact ended. Providers repeat and reorder these: `sequence` orders them."""
+
+    channel: Channel
+    provider_reference: Identifier
+    ended_at: datetime
+    duration_s: int | None
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class TranscriptPart:
+    """One chat message or e-mail body, kept word for word but only encrypted (P8)."""
+
+    channel: Channel
+    provider_reference: Identifier
+    sender: Sender
+    text: str
+    sent_at: datetime
+    part_id: str = ""
+    """The provider's id for this message, if any: a redelivered message is stored once."""

@@ -1,0 +1,74 @@
+"""The local stack as `make run` runs it: its own process on free ports (tests talk HTTP to it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+READY_WITHIN_S = 60
+
+
+@dataclass
+class RunningStack:
+    outputs: dict[str, Any]
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    @property
+    def api(self) -> str:
+        return str(self.outputs["ApiUrl"])
+
+    def token(self, group: str) -> str:
+        user = self.outputs["DemoUsers"][group]
+        cognito = boto3.client(
+            "cognito-idp",
+            region_name=self.outputs["Region"],
+            endpoint_url=self.outputs["AwsEndpoint"],
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        result = cognito.initiate_auth(
+            ClientId=self.outputs["UserPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
+        )
+        return str(result["AuthenticationResult"]["IdToken"])
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8")
+
+
+def start_stack(workdir: Path) -> RunningStack:
+    """Run `python -m local_stack` (what `make run` runs) and wait for its outputs file."""
+    outputs_path = workdir / "outputs.json"
+    log_path = workdir / "stack.log"
+    env = {
+        **os.environ,
+        "LOCAL_API_PORT": "0",
+        "LOCAL_STACK_OUTPUTS": str(outputs_path),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local_stack"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    deadline = time.monotonic() + READY_WITHIN_S
+    while not outputs_path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"local stack not ready within {READY_WITHIN_S}s:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    return RunningStack(json.loads(outputs_path.read_text()), process, log_path)

@@ -1,0 +1,257 @@
+"""Contacts through every provider against the running local stack (P1-P3, P8, P10, P11).
+
+Each test uses its own caller identifiers, so the daily limit of one test does not touch another.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from ingest_support import HELPLINE_NUMBER, Ingest
+from running_stack import RunningStack
+from support import wait_until
+
+
+@pytest.fixture(scope="module")
+def ingest(local_stack: RunningStack) -> Ingest:
+    return Ingest(local_stack)
+
+
+def new_contacts(ingest: Ingest, action: Callable[[], Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Run `action`; return its result and the contact records it added."""
+    before = {item["id"]["S"] for item in ingest.contacts()}
+    result = action()
+    added = [item for item in ingest.contacts() if item["id"]["S"] not in before]
+    return result, added
+
+
+def test_a_twilio_call_is_registered_routed_and_completed(ingest: Ingest) -> None:
+    sid = "CA" + uuid.uuid4().hex
+    response, added = new_contacts(ingest, lambda: ingest.call("030 765 4321", sid))
+
+    assert response.status_code == 200
+    assert "<Enqueue>volunteers</Enqueue>" in response.text
+    [record] = added
+    assert record["channel"] == {"S": "voice"}
+    assert record["line"] == {"S": "national-helpline"}
+    assert record["region"] == {"S": "Utrecht"}
+    assert record["limit_outcome"] == {"S": "allowed"}
+    sealed = ingest.decrypt(record["identifier_ciphertext"]["S"])
+    assert sealed == {
+        "contact_id": record["id"]["S"],
+        "kind": "phone",
+        "value": "+31307654321",
+        "reference": sid,
+    }
+
+    # Callbacks repeat and arrive out of order: the final one, by sequence, wins.
+    assert ingest.call_status(sid, "030 765 4321", "completed", 42, sequence=4).status_code == 200
+    assert ingest.call_status(sid, "030 765 4321", "completed", 42, sequence=4).status_code == 200
+    assert ingest.call_status(sid, "030 765 4321", "in-progress", None, sequence=2).status_code == 200
+    stored = wait_until(
+        lambda: (
+            (ingest.contact(record["id"]["S"]) or {}).get("duration_s") and ingest.contact(record["id"]["S"])
+        )
+    )
+    assert stored["duration_s"] == {"N": "42"}
+    assert len([c for c in ingest.contacts() if c["id"] == record["id"]]) == 1
+
+
+def test_the_fourth_call_in_24_hours_gets_the_limited_answer(ingest: Ingest) -> None:
+    """P10: three calls a day per person (the default), whatever format the network sends."""
+    answers = [
+        ingest.call(number, "CA" + uuid.uuid4().hex)
+        for number in ("+31612345678", "0612345678", "06-12345678")
+    ]
+    assert all("<Enqueue>" in a.text for a in answers)
+
+    fourth, added = new_contacts(ingest, lambda: ingest.call("+31612345678", "CA" + uuid.uuid4().hex))
+
+    assert "<Hangup" in fourth.text
+    assert '<Say language="nl-NL">' in fourth.text
+    assert "<Enqueue>" not in fourth.text
+    assert [r["limit_outcome"] for r in added] == [{"S": "limited"}]
+    assert added[0]["region"] == {"S": "mobile"}
+
+
+def test_a_request_with_one_parameter_changed_is_refused_and_writes_nothing(ingest: Ingest) -> None:
+    params = {
+        "CallSid": "CA" + uuid.uuid4().hex,
+        "From": "+31699999999",
+        "To": HELPLINE_NUMBER,
+        "AccountSid": "AC1",
+    }
+    ingest.feed(params["CallSid"], "+31699999999", "+31699999998")
+    before_refs = len(ingest.items("ReferencesTable"))
+
+    response, added = new_contacts(
+        ingest, lambda: ingest.twilio("/webhooks/twilio/voice", params, tamper={"From": "+31699999998"})
+    )
+
+    assert response.status_code == 403
+    assert added == []
+    assert len(ingest.items("ReferencesTable")) == before_refs
+
+
+def test_a_provider_retry_is_one_record(ingest: Ingest) -> None:
+    sid = "CA" + uuid.uuid4().hex
+    _, added = new_contacts(ingest, lambda: [ingest.call("+31611111111", sid) for _ in range(3)])
+    assert len(added) == 1
+
+
+def test_an_office_call_is_not_a_helpline_contact(ingest: Ingest) -> None:
+    """P11: kept apart, never counted, never in the helpline registration."""
+    before = len(ingest.items("OfficeContactsTable"))
+    response, added = new_contacts(
+        ingest, lambda: ingest.call("+31622222222", "CA" + uuid.uuid4().hex, to="+31201234567")
+    )
+    assert "<Enqueue>" in response.text
+    assert added == []
+    assert len(ingest.items("OfficeContactsTable")) == before + 1
+
+
+def test_an_amazon_connect_contact_and_its_disconnect(ingest: Ingest) -> None:
+    contact_id = str(uuid.uuid4())
+    started = datetime.now(UTC).replace(microsecond=0)
+    event = {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {
+                "Channel": "VOICE",
+                "ContactId": contact_id,
+                "InitialContactId": contact_id,
+                "InitiationMethod": "INBOUND",
+                "CustomerEndpoint": {"Address": "+31633333333", "Type": "TELEPHONE_NUMBER"},
+                "SystemEndpoint": {"Address": HELPLINE_NUMBER, "Type": "TELEPHONE_NUMBER"},
+                "InstanceARN": "arn:aws:connect:eu-west-1:123456789012:instance/local",
+                "Attributes": {},
+                "InitiationTimestamp": started.isoformat().replace("+00:00", "Z"),
+            },
+            "Parameters": {},
+        },
+    }
+    ingest.feed(contact_id, "+31633333333")
+    lambda_client = ingest.client("lambda")
+
+    def invoke() -> dict[str, str]:
+        answer = lambda_client.invoke(
+            FunctionName=ingest.resource("ConnectContactFunction"), Payload=json.dumps(event)
+        )
+        payload = answer["Payload"].read().decode()
+        ingest.keep(payload)
+        return json.loads(payload)
+
+    answer, added = new_contacts(ingest, invoke)
+
+    assert answer == {"allowed": "true", "contactsLast24h": "1", "message": answer["message"]}
+    assert all(isinstance(v, str) for v in answer.values())
+    [record] = added
+    assert record["line"] == {"S": "national-helpline"}
+    assert ingest.decrypt(record["identifier_ciphertext"]["S"])["reference"] == contact_id
+
+    ended = started + timedelta(seconds=185)
+    detail = {
+        "eventType": "DISCONNECTED",
+        "contactId": contact_id,
+        "channel": "VOICE",
+        "initiationMethod": "INBOUND",
+        "initiationTimestamp": started.isoformat().replace("+00:00", "Z"),
+        "disconnectTimestamp": ended.isoformat().replace("+00:00", "Z"),
+    }
+    entry = {
+        "Source": "aws.connect",
+        "DetailType": "Amazon Connect Contact Event",
+        "Detail": json.dumps(detail),
+    }
+    ingest.client("events").put_events(Entries=[entry, entry])  # EventBridge may deliver twice
+
+    stored = wait_until(lambda: (ingest.contact(record["id"]["S"]) or {}).get("duration_s"))
+    assert stored == {"N": "185"}
+
+
+def chat_event(kind: str, session: str, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "session_id": session, "timestamp": datetime.now(UTC).isoformat(), **fields}
+
+
+def test_a_chat_session_with_messages(ingest: Ingest) -> None:
+    session = "chat-" + uuid.uuid4().hex
+    started, added = new_contacts(
+        ingest,
+        lambda: ingest.chat(
+            chat_event("chat.started", session, channel="web-chat", client_ip="203.0.113.77")
+        ),
+    )
+    assert started.status_code == 200
+    assert started.json()["allowed"] is True
+    [record] = added
+    assert record["channel"] == {"S": "chat"}
+    assert record["line"] == {"S": "web-chat"}
+    assert ingest.decrypt(record["identifier_ciphertext"]["S"])["value"] == "203.0.113.77"
+
+    texts = [
+        ("contact", "Ik kan niet slapen en voel me zo alleen."),
+        ("volunteer", "Wat fijn dat je het vertelt."),
+    ]
+    for number, (sender, text) in enumerate(texts):
+        message = chat_event("chat.message", session, message_id=f"m{number}", sender=sender, text=text)
+        assert ingest.chat(message).status_code == 201
+        assert ingest.chat(message).status_code == 200, "a redelivered message is stored once"
+    assert ingest.chat(chat_event("chat.ended", session)).status_code == 200
+
+    parts = ingest.transcript(record["id"]["S"])
+    assert [(p["sender"], p["text"]) for p in parts] == texts
+    assert {p["contact_id"] for p in parts} == {record["id"]["S"]}
+    assert "duration_s" in (ingest.contact(record["id"]["S"]) or {})
+
+
+def test_chat_refusals(ingest: Ingest) -> None:
+    session = "chat-" + uuid.uuid4().hex
+    start = chat_event("chat.started", session, channel="web-chat", client_ip="198.51.100.9")
+    _, added = new_contacts(ingest, lambda: ingest.chat(start, secret="wrong-secret"))
+    assert added == []
+    assert ingest.chat(start, secret="wrong-secret").status_code == 403
+    stale = datetime.now(UTC) - timedelta(minutes=6)
+    assert ingest.chat(start, at=stale).status_code == 403, "outside the 5-minute replay window"
+    unknown = chat_event("chat.started", session, channel="no-such-chat", client_ip="198.51.100.9")
+    assert ingest.chat(unknown).status_code == 404
+    malformed = ingest.chat({"type": "chat.started", "session_id": session, "client_ip": "198.51.100.9"})
+    assert malformed.status_code == 400
+    assert "198.51.100.9" not in malformed.text
+    too_long = chat_event("chat.message", session, message_id="m", sender="contact", text="x" * 8001)
+    assert ingest.chat(too_long).status_code == 413
+
+
+def test_an_email_is_registered_with_its_body_encrypted(ingest: Ingest) -> None:
+    message_id = f"<{uuid.uuid4().hex}@mail.example.nl>"
+    body = "Beste hulplijn,\n\nIk weet niet meer wat ik moet doen.\n\nGroet"
+    raw = (
+        "From: Iemand <iemand.anoniem@example.nl>\r\n"
+        "To: hulp@helpline.example\r\n"
+        "Subject: hulp\r\n"
+        f"Message-ID: {message_id}\r\n"
+        "Date: Sun, 29 Nov 2026 12:00:00 +0000\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.replace("\n", "\r\n")
+    ).encode()
+    ingest.feed(message_id, "iemand.anoniem@example.nl")
+    bucket = ingest.resource("MailBucket")
+    before = {item["id"]["S"] for item in ingest.contacts()}
+    ingest.client("s3").put_object(Bucket=bucket, Key="inbound/" + uuid.uuid4().hex, Body=raw)
+
+    added = wait_until(
+        lambda: [
+            c for c in ingest.contacts() if c["id"]["S"] not in before and c["channel"] == {"S": "email"}
+        ]
+    )
+
+    [record] = added
+    assert record["line"] == {"S": "email"}
+    sealed = ingest.decrypt(record["identifier_ciphertext"]["S"])
+    assert sealed["value"] == "iemand.anoniem@example.nl"
+    [part] = wait_until(lambda: ingest.transcript(record["id"]["S"]))
+    assert part["text"] == body
+    assert wait_until(lambda: ingest.client("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0)
