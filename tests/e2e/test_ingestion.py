@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from ingest_support import HELPLINE_NUMBER, Ingest
 from running_stack import RunningStack
 from support import wait_until
@@ -224,6 +225,16 @@ def test_chat_refusals(ingest: Ingest) -> None:
     assert "198.51.100.9" not in malformed.text
     too_long = chat_event("chat.message", session, message_id="m", sender="contact", text="x" * 8001)
     assert ingest.chat(too_long).status_code == 413
+    oversized = requests.post(f"{ingest.stack.api}/webhooks/chat", data=b"x" * (256 * 1024 + 1), timeout=30)
+    assert oversized.status_code == 413
+
+
+def test_a_call_to_an_unregistered_number_is_still_routed(ingest: Ingest) -> None:
+    response, added = new_contacts(
+        ingest, lambda: ingest.call("+31644444444", "CA" + uuid.uuid4().hex, to="+31101234567")
+    )
+    assert "<Enqueue>volunteers</Enqueue>" in response.text
+    assert [r["line"] for r in added] == [{"S": "unknown"}]
 
 
 def test_an_email_is_registered_with_its_body_encrypted(ingest: Ingest) -> None:
