@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml layers/helpline/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# deduce's lookup structures (over a minute to build): built here, shipped in the layer, read-only at run time
+	$(BIN)/python -m helpline.scrub --build --if-missing
 	touch $(STAMP)
 
 .PHONY: install

@@ -18,6 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from local_stack import docs
 from local_stack.cognito import CognitoAuthorizer
 from local_stack.lambdas import FunctionError, LambdaRuntime
 
@@ -77,6 +78,8 @@ class LocalApiGateway:
         return None, {}
 
     def _dispatch(self, request: Request) -> tuple[Response, str]:
+        if request.method == "GET" and docs.serves(request.path):
+            return docs.respond(request), request.path
         route, params = self._match(request.method, request.path)
         if route is None:
             # What API Gateway answers for a method or path it has no resource for.

@@ -267,3 +267,17 @@ def test_concurrent_requests_never_see_each_others_caller(stack: LocalStack) -> 
         results = list(pool.map(call, groups))
 
     assert [status for _, status in results] == [expected[group] for group, _ in results]
+
+
+def test_the_api_is_browsable_at_swagger(stack: LocalStack) -> None:
+    page = requests.get(stack.api_url + "/swagger/", timeout=10)
+    assert page.status_code == 200
+    assert "swagger-ui" in page.text
+    initializer = requests.get(stack.api_url + "/swagger/swagger-initializer.js", timeout=10).text
+    assert '"/openapi.json"' in initializer
+    assert requests.get(stack.api_url + "/swagger/swagger-ui-bundle.js", timeout=10).status_code == 200
+    document = requests.get(stack.api_url + "/openapi.json", timeout=10)
+    assert document.json() == json.loads((REPO_ROOT / "openapi.json").read_text())
+    assert requests.get(stack.api_url + "/swagger/no-such-asset.js", timeout=10).status_code == 404
+    escape = requests.get(stack.api_url + "/swagger/%2e%2e/%2e%2e/%2e%2e/pyproject.toml", timeout=10)
+    assert escape.status_code == 404, "nothing outside the Swagger UI assets is served"

@@ -23,6 +23,21 @@ ROUTE_PERMISSIONS: Final[Mapping[RouteKey, frozenset[str]]] = {
     ("GET", "/lines"): frozenset({"staff", "admin"}),
     # Admins maintain the line registry.
     ("PUT", "/lines/{line_id}"): frozenset({"admin"}),
+    # P8: the anonymised register, for staff and for mentors who coach volunteers.
+    ("GET", "/contacts"): frozenset({"staff", "mentor"}),
+    ("GET", "/contacts/{id}"): frozenset({"staff", "mentor"}),
+    # P8: statistics, cells under k suppressed.
+    ("GET", "/stats"): frozenset({"staff"}),
+    # P5, P8: a volunteer (or mentor) writes the report of a conversation; the author is the caller.
+    ("POST", "/contacts/{id}/reports"): frozenset({"volunteer", "mentor"}),
+    # P4: reports for training and quality; a volunteer reads only their own (filtered in the route).
+    ("GET", "/contacts/{id}/reports"): frozenset({"volunteer", "mentor", "staff"}),
+    ("GET", "/reports"): frozenset({"volunteer", "mentor", "staff"}),
+    # P4, P8: transcripts for training, de-identified, every read on the audit log.
+    ("GET", "/contacts/{id}/transcript"): frozenset({"mentor", "staff"}),
+    # P9: listening in is recorded; a volunteer may only as a trainee (checked in the route).
+    ("POST", "/supervision"): frozenset({"mentor", "professional", "volunteer"}),
+    ("GET", "/supervision"): frozenset({"staff"}),
 }
 """The one table of who may call what; every staff route of template.yaml has a row."""
 

@@ -16,7 +16,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from helpline.openapi_webhooks import webhook_spec
+from helpline.routes.contacts import create_contacts_app
 from helpline.routes.lines import create_lines_app
+from helpline.routes.reports import create_reports_app
+from helpline.routes.stats import create_stats_app
+from helpline.routes.supervision import create_supervision_app
+from helpline.routes.transcripts import create_transcripts_app
 
 TITLE: Final = "Helpline API"
 VERSION: Final = "0.1.0"
@@ -34,7 +39,14 @@ POWERTOOLS_ERROR_SCHEMAS: Final = (
     "ValidationError",
 )
 
-STAFF_API: Final[Sequence[Callable[[], APIGatewayRestResolver]]] = (create_lines_app,)
+STAFF_API: Final[Sequence[Callable[[], APIGatewayRestResolver]]] = (
+    create_lines_app,
+    create_contacts_app,
+    create_stats_app,
+    create_reports_app,
+    create_transcripts_app,
+    create_supervision_app,
+)
 """Factories of every staff-API resolver; add one here when a function gets its routes."""
 
 

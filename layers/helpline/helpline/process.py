@@ -21,6 +21,7 @@ PROCESS_CACHES: Final = (
     ("helpline.wiring", "ingest_ports"),
     ("helpline.wiring", "transcript_ports"),
     ("helpline.wiring", "ingest_policy"),
+    ("helpline.dal.transcript_reader", "transcript_reader"),
 )
 
 

@@ -61,6 +61,11 @@ class Settings(BaseModel):
     chat_webhook_secret_arn_value: str | None = Field(
         default=None, validation_alias="CHAT_WEBHOOK_SECRET_ARN"
     )
+    reports_table_name: str | None = Field(default=None, validation_alias="REPORTS_TABLE")
+    statistics_table_name: str | None = Field(default=None, validation_alias="STATISTICS_TABLE")
+    audit_table_name: str | None = Field(default=None, validation_alias="AUDIT_TABLE")
+    supervision_table_name: str | None = Field(default=None, validation_alias="SUPERVISION_TABLE")
+    stats_min_cell_size_value: str | None = Field(default=None, validation_alias="STATS_MIN_CELL_SIZE")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
     """Public base URL Twilio calls, when it differs from the URL API Gateway sees (custom domain)."""
 
@@ -150,6 +155,31 @@ class Settings(BaseModel):
     def chat_webhook_secret_arn(self) -> str:
         """Secret shared with the chat platform that signs chat webhooks (ChatWebhookSecret)."""
         return _required(self.chat_webhook_secret_arn_value, "CHAT_WEBHOOK_SECRET_ARN")
+
+    @property
+    def reports_table(self) -> str:
+        """Volunteer reports, scrubbed before storage (ReportsTable, P5, P8)."""
+        return _required(self.reports_table_name, "REPORTS_TABLE")
+
+    @property
+    def statistics_table(self) -> str:
+        """Statistics aggregates kept by the stream consumer (StatisticsTable, P8)."""
+        return _required(self.statistics_table_name, "STATISTICS_TABLE")
+
+    @property
+    def audit_table(self) -> str:
+        """The tamper-evident audit log (AuditTable, P7, P9)."""
+        return _required(self.audit_table_name, "AUDIT_TABLE")
+
+    @property
+    def supervision_table(self) -> str:
+        """The record of listening in (SupervisionTable, P9)."""
+        return _required(self.supervision_table_name, "SUPERVISION_TABLE")
+
+    @property
+    def stats_min_cell_size(self) -> int:
+        """k: statistics cells with fewer contacts are reported as "<k" (P8); default 5."""
+        return _positive_int(self.stats_min_cell_size_value, "STATS_MIN_CELL_SIZE", 5)
 
 
 def _required(value: str | None, variable: str) -> str:

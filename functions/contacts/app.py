@@ -1,0 +1,25 @@
+"""ContactsFunction: the anonymised register for staff and mentors (P8), GET /contacts[/{id}].
+
+Thin by design: the routes live in `helpline.routes.contacts`, access rules in `helpline.auth`.
+Loaded by file path as well as by Lambda, so only absolute imports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from helpline.routes.contacts import create_contacts_app
+
+logger = Logger()
+app = create_contacts_app()
+
+
+# Events and responses are never logged: responses hold the register (P8), events could hold anything.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway REST proxy event in, proxy response out."""
+    return app.resolve(event, context)
