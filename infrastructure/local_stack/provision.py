@@ -71,8 +71,8 @@ class Provisioner:
         "AWS::Cognito::UserPoolClient",
         "AWS::Cognito::UserPoolGroup",
         "AWS::IAM::Role",
+        "AWS::Serverless::StateMachine",  # names its functions by ARN; functions take its ARN in their env
         "AWS::Serverless::Function",
-        "AWS::Serverless::StateMachine",
     )
 
     def run(self) -> Provisioned:

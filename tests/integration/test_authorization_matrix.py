@@ -34,6 +34,14 @@ ALLOWED = {
     ("GET", "/contacts/{id}/transcript"): {"mentor", "staff"},
     ("POST", "/supervision"): {"mentor", "professional", "volunteer"},
     ("GET", "/supervision"): {"staff"},
+    ("POST", "/disclosures"): {"professional"},
+    ("GET", "/disclosures"): {"professional", "compliance"},
+    ("GET", "/disclosures/{id}"): {"professional", "compliance"},
+    ("POST", "/disclosures/{id}/approve"): {"compliance"},
+    ("POST", "/disclosures/{id}/reject"): {"compliance"},
+    ("GET", "/disclosures/{id}/result"): {"professional"},
+    ("GET", "/audit"): {"compliance"},
+    ("GET", "/audit/verify"): {"compliance"},
 }
 
 

@@ -118,3 +118,16 @@ def test_the_identifier_key_policy_lets_only_the_decrypt_role_decrypt(
 def test_the_decrypt_role_is_the_one_the_key_policy_names(deployed: dict[str, Any]) -> None:
     role_name = json.dumps(deployed["Resources"][DECRYPT_ROLE]["Properties"]["RoleName"])
     assert "-disclosure-decrypt" in role_name
+
+
+def test_the_disclosure_decrypt_function_runs_as_the_decrypt_role(deployed: dict[str, Any]) -> None:
+    function = deployed["Resources"]["DisclosureDecryptFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": [DECRYPT_ROLE, "Arn"]}
+    assert "-disclosure-decrypt" in json.dumps(function["FunctionName"])
+    users_of_the_role = [
+        logical_id
+        for logical_id, resource in deployed["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Role") == {"Fn::GetAtt": [DECRYPT_ROLE, "Arn"]}
+    ]
+    assert users_of_the_role == ["DisclosureDecryptFunction"]

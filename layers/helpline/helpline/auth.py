@@ -38,6 +38,17 @@ ROUTE_PERMISSIONS: Final[Mapping[RouteKey, frozenset[str]]] = {
     # P9: listening in is recorded; a volunteer may only as a trainee (checked in the route).
     ("POST", "/supervision"): frozenset({"mentor", "professional", "volunteer"}),
     ("GET", "/supervision"): frozenset({"staff"}),
+    # P6, P7: only a professional (beroepskracht) may ask for a disclosure, and only compliance decides;
+    # a professional sees only their own requests and results (filtered in the route).
+    ("POST", "/disclosures"): frozenset({"professional"}),
+    ("GET", "/disclosures"): frozenset({"professional", "compliance"}),
+    ("GET", "/disclosures/{id}"): frozenset({"professional", "compliance"}),
+    ("POST", "/disclosures/{id}/approve"): frozenset({"compliance"}),
+    ("POST", "/disclosures/{id}/reject"): frozenset({"compliance"}),
+    ("GET", "/disclosures/{id}/result"): frozenset({"professional"}),
+    # The audit log, for the people who must be able to prove what happened.
+    ("GET", "/audit"): frozenset({"compliance"}),
+    ("GET", "/audit/verify"): frozenset({"compliance"}),
 }
 """The one table of who may call what; every staff route of template.yaml has a row."""
 

@@ -16,7 +16,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from helpline.openapi_webhooks import webhook_spec
+from helpline.routes.audit import create_audit_app
 from helpline.routes.contacts import create_contacts_app
+from helpline.routes.disclosures import create_disclosures_app
 from helpline.routes.lines import create_lines_app
 from helpline.routes.reports import create_reports_app
 from helpline.routes.stats import create_stats_app
@@ -46,6 +48,8 @@ STAFF_API: Final[Sequence[Callable[[], APIGatewayRestResolver]]] = (
     create_reports_app,
     create_transcripts_app,
     create_supervision_app,
+    create_audit_app,
+    create_disclosures_app,
 )
 """Factories of every staff-API resolver; add one here when a function gets its routes."""
 

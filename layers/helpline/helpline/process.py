@@ -22,6 +22,10 @@ PROCESS_CACHES: Final = (
     ("helpline.wiring", "transcript_ports"),
     ("helpline.wiring", "ingest_policy"),
     ("helpline.dal.transcript_reader", "transcript_reader"),
+    ("helpline.dal.workflow", "stepfunctions_client"),
+    ("helpline.dal.notify", "sns_client"),
+    ("helpline.dal.disclosure_crypto", "disclosure_kms_client"),
+    ("helpline.dal.disclosure_crypto", "identifier_opener"),
 )
 
 

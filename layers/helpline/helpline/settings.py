@@ -66,6 +66,21 @@ class Settings(BaseModel):
     audit_table_name: str | None = Field(default=None, validation_alias="AUDIT_TABLE")
     supervision_table_name: str | None = Field(default=None, validation_alias="SUPERVISION_TABLE")
     stats_min_cell_size_value: str | None = Field(default=None, validation_alias="STATS_MIN_CELL_SIZE")
+    disclosures_table_name: str | None = Field(default=None, validation_alias="DISCLOSURES_TABLE")
+    disclosure_key_arn_value: str | None = Field(default=None, validation_alias="DISCLOSURE_KEY_ARN")
+    disclosure_approvals_needed_value: str | None = Field(
+        default=None, validation_alias="DISCLOSURE_APPROVALS_NEEDED"
+    )
+    disclosure_approval_seconds_value: str | None = Field(
+        default=None, validation_alias="DISCLOSURE_APPROVAL_SECONDS"
+    )
+    disclosure_approval_hours_value: str | None = Field(
+        default=None, validation_alias="DISCLOSURE_APPROVAL_HOURS"
+    )
+    disclosure_state_machine_arn_value: str | None = Field(
+        default=None, validation_alias="DISCLOSURE_STATE_MACHINE_ARN"
+    )
+    compliance_topic_arn_value: str | None = Field(default=None, validation_alias="COMPLIANCE_TOPIC_ARN")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
     """Public base URL Twilio calls, when it differs from the URL API Gateway sees (custom domain)."""
 
@@ -180,6 +195,39 @@ class Settings(BaseModel):
     def stats_min_cell_size(self) -> int:
         """k: statistics cells with fewer contacts are reported as "<k" (P8); default 5."""
         return _positive_int(self.stats_min_cell_size_value, "STATS_MIN_CELL_SIZE", 5)
+
+    @property
+    def disclosures_table(self) -> str:
+        """Disclosure requests and their one-time results (DisclosuresTable, P6, P7)."""
+        return _required(self.disclosures_table_name, "DISCLOSURES_TABLE")
+
+    @property
+    def disclosure_key_arn(self) -> str:
+        """ARN of the key that seals a waiting task token and a released result (DisclosureKey, P7)."""
+        return _required(self.disclosure_key_arn_value, "DISCLOSURE_KEY_ARN")
+
+    @property
+    def disclosure_approvals_needed(self) -> int:
+        """Distinct compliance approvals a disclosure needs, none by its requester (P7); default 1."""
+        return _positive_int(self.disclosure_approvals_needed_value, "DISCLOSURE_APPROVALS_NEEDED", 1)
+
+    @property
+    def disclosure_approval_seconds(self) -> int:
+        """Deadline for a compliance decision (P7): DISCLOSURE_APPROVAL_SECONDS if set (tests, the local
+        stack), else DISCLOSURE_APPROVAL_HOURS hours; default 72 hours."""
+        if self.disclosure_approval_seconds_value is not None:
+            return _positive_int(self.disclosure_approval_seconds_value, "DISCLOSURE_APPROVAL_SECONDS", 1)
+        return 3600 * _positive_int(self.disclosure_approval_hours_value, "DISCLOSURE_APPROVAL_HOURS", 72)
+
+    @property
+    def disclosure_state_machine_arn(self) -> str:
+        """ARN of the disclosure workflow (DisclosureStateMachine, P7)."""
+        return _required(self.disclosure_state_machine_arn_value, "DISCLOSURE_STATE_MACHINE_ARN")
+
+    @property
+    def compliance_topic_arn(self) -> str:
+        """SNS topic that tells compliance a disclosure waits for a decision (ComplianceTopic)."""
+        return _required(self.compliance_topic_arn_value, "COMPLIANCE_TOPIC_ARN")
 
 
 def _required(value: str | None, variable: str) -> str:

@@ -65,8 +65,8 @@ class DynamoAuditLog(DynamoTable):
         items = response.get("Items", [])
         return _entry(from_item(items[0])) if items else None
 
-    def entries(self, after_seq: int = 0) -> list[AuditEntry]:
-        """Every entry with seq > `after_seq`, oldest first (all pages, consistent reads)."""
+    def entries(self, after_seq: int = 0, limit: int | None = None) -> list[AuditEntry]:
+        """Entries with seq > `after_seq`, oldest first, at most `limit` (consistent reads)."""
         found: list[AuditEntry] = []
         request: dict[str, Any] = {
             "TableName": self._table_name,
@@ -76,10 +76,14 @@ class DynamoAuditLog(DynamoTable):
             "ScanIndexForward": True,
             "ConsistentRead": True,
         }
+        if limit is not None:
+            request["Limit"] = limit
         while True:
             with dynamodb_errors("Query"):
                 response = self._dynamodb.query(**request)
             found.extend(_entry(from_item(item)) for item in response.get("Items", []))
+            if limit is not None and len(found) >= limit:
+                return found[:limit]
             if "LastEvaluatedKey" not in response:
                 return found
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

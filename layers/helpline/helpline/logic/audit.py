@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -135,6 +135,136 @@ def first_broken_link(entries: Iterable[AuditEntry]) -> int | None:
             return entry.seq
         previous = entry
     return None
+
+
+ProblemKind = Literal["changed", "removed", "inserted"]
+
+
+class ChainProblem(BaseModel):
+    """The first thing wrong with a chain: which entry, what kind of tampering, and why (P7).
+
+    `seq` is where the problem is: the changed or inserted entry's own seq, or the first seq that is
+    missing. `position` is the 1-based place in the list checked, which tells two entries with the same
+    seq apart. `detail` names seqs only, never a field's value.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seq: int
+    position: int = Field(ge=1)
+    kind: ProblemKind
+    detail: str
+
+
+class ChainVerdict(BaseModel):
+    """The result of walking a chain (P7): intact, or the first problem found.
+
+    `last_seq` and `last_hash` are the head of the chain as checked. A chain check cannot see entries
+    cut off the end; an auditor who notes the head can, by comparing it with a later export.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool
+    entries: int = Field(ge=0)
+    last_seq: int | None = None
+    last_hash: str | None = None
+    first_problem: ChainProblem | None = None
+
+
+def _links(entry: AuditEntry, previous: AuditEntry | None) -> bool:
+    """Whether `entry` is the next link after `previous` (None: the first of the chain)."""
+    expected_seq = previous.seq + 1 if previous is not None else 1
+    expected_prev = previous.hash if previous is not None else GENESIS_HASH
+    return entry.seq == expected_seq and entry.prev_hash == expected_prev
+
+
+def _sound(entry: AuditEntry) -> bool:
+    return entry.hash == recomputed_hash(entry)
+
+
+def _problem(chain: Sequence[AuditEntry], index: int, previous: AuditEntry | None) -> ChainProblem | None:
+    """What is wrong at `chain[index]`, given the last intact entry `previous` (None: nothing is)."""
+    entry = chain[index]
+    position = index + 1
+    after = f"entry {previous.seq}" if previous is not None else "the start of the chain"
+    expected_seq = previous.seq + 1 if previous is not None else 1
+    following = chain[index + 1] if index + 1 < len(chain) else None
+    # The chain goes on from `previous` past this entry: the entry is an extra one.
+    skipped = following is not None and _sound(following) and _links(following, previous)
+
+    if not _sound(entry):
+        return ChainProblem(
+            seq=entry.seq, position=position, kind="changed", detail="its hash does not match its content"
+        )
+    if _links(entry, previous):
+        # Two well-linked entries claiming the same predecessor: the one the chain goes on from is real.
+        beyond = chain[index + 2] if index + 2 < len(chain) else None
+        if skipped and following is not None and beyond is not None and _links(beyond, following):
+            return ChainProblem(
+                seq=entry.seq,
+                position=position,
+                kind="inserted",
+                detail=f"it and the next entry both follow {after}, and the chain goes on from the next",
+            )
+        return None
+    if skipped:
+        return ChainProblem(
+            seq=entry.seq,
+            position=position,
+            kind="inserted",
+            detail=f"the chain goes on from {after} past it: it is not part of the chain",
+        )
+    if entry.seq > expected_seq:
+        missing = (
+            f"seq {expected_seq}" if entry.seq == expected_seq + 1 else f"seq {expected_seq}-{entry.seq - 1}"
+        )
+        return ChainProblem(
+            seq=expected_seq,
+            position=position,
+            kind="removed",
+            detail=f"{missing} missing: entry {entry.seq} comes after {after}",
+        )
+    if entry.seq < expected_seq:
+        return ChainProblem(
+            seq=entry.seq,
+            position=position,
+            kind="inserted",
+            detail=f"seq {entry.seq} repeats or goes back after {after}",
+        )
+    return ChainProblem(
+        seq=entry.seq,
+        position=position,
+        kind="removed",
+        detail=f"its prev_hash is not the hash of {after}: an entry was removed there, or rewritten",
+    )
+
+
+def verify_chain(entries: Iterable[AuditEntry]) -> ChainVerdict:
+    """Walk the chain oldest first and name the first entry changed, removed or inserted (P7).
+
+    - changed: the entry's hash does not match its own fields.
+    - removed: a gap in seq (`seq` is the first missing one), or a `prev_hash` that is not the hash of
+      the entry before it.
+    - inserted: an extra entry the chain goes on past (the next entry links to the one before it), or
+      a seq that repeats or goes back.
+    """
+    chain = list(entries)
+    previous: AuditEntry | None = None
+    problem: ChainProblem | None = None
+    for index in range(len(chain)):
+        problem = _problem(chain, index, previous)
+        if problem is not None:
+            break
+        previous = chain[index]
+    last = chain[-1] if chain else None
+    return ChainVerdict(
+        ok=problem is None,
+        entries=len(chain),
+        last_seq=last.seq if last is not None else None,
+        last_hash=last.hash if last is not None else None,
+        first_problem=problem,
+    )
 
 
 def record(log: AuditLog, now: datetime, actor: str, action: str, subject: str, **details: str) -> AuditEntry:

@@ -1,0 +1,627 @@
+"""Disclosure of one contact's identifier (P6, P7): the rules, and the steps that apply them.
+
+P7: anonymity is broken only on an art. 126nc Sv demand of an Officer of Justice, or with the person's
+consent; a person who is a danger only to themselves stays anonymous. P6: with a demand, a third party
+must be in danger, and only a professional (beroepskracht) may ask. Four eyes: compliance decides, and
+never the requester. Every step lands in the request's timeline and in the hash-chained audit log,
+whose details hold ids and the basis only, never an identifier.
+
+Pure rules at the top (`refusal`, `check_decider`, `with_approval`, `transition`); below them the steps
+of the API and of the workflow, over the ports of this module (DynamoDB, KMS, Step Functions and SNS in
+`helpline.dal`, memory fakes in `helpline.dal.memory_disclosures`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal, Protocol
+
+from helpline.auth import Caller
+from helpline.logic.audit import AuditLog, record
+from helpline.models.disclosures import (
+    BASES,
+    Approval,
+    Basis,
+    DisclosureCreated,
+    DisclosureList,
+    DisclosureRecord,
+    DisclosureRequestIn,
+    DisclosureResult,
+    DisclosureView,
+    SealedIdentifier,
+    Status,
+    TimelineEntry,
+)
+
+WORKFLOW_ACTOR: Final = "workflow"
+RESULT_LIFETIME: Final = timedelta(hours=24)
+MAX_UPDATE_ATTEMPTS: Final = 4
+
+REQUESTED: Final = "disclosure.requested"
+APPROVED: Final = "disclosure.approved"
+REJECTED: Final = "disclosure.rejected"
+EXPIRED: Final = "disclosure.expired"
+DECRYPTED: Final = "disclosure.decrypted"
+DELIVERED: Final = "disclosure.delivered"
+RETRIEVED: Final = "disclosure.retrieved"
+FAILED: Final = "disclosure.failed"
+
+Decision = Literal["approve", "reject"]
+
+
+# ---------------------------------------------------------------- errors: each an HTTP status
+
+
+class DisclosureError(Exception):
+    """A refusal with a plain reason the caller may read; `status` is the HTTP answer."""
+
+    status: int = 400
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DisclosureRefused(DisclosureError):
+    """No legal basis for breaking anonymity (P6, P7): 422."""
+
+    status = 422
+
+
+class DisclosureNotFound(DisclosureError):
+    status = 404
+
+
+class DisclosureForbidden(DisclosureError):
+    status = 403
+
+
+class DisclosureGone(DisclosureError):
+    """The identifier or the result no longer exists (erased, retrieved, or past its time): 410."""
+
+    status = 410
+
+
+class DisclosureConflict(DisclosureError):
+    """The request is not in the state this action needs (a decision after the end, say): 409."""
+
+    status = 409
+
+
+class StaleRecordError(Exception):
+    """Another writer updated the request first (optimistic locking); read it again."""
+
+
+class TaskTokenGone(Exception):
+    """Step Functions no longer waits on the token (timed out or ended)."""
+
+
+# ---------------------------------------------------------------- ports
+
+
+ContactState = Literal["helpline", "erased", "office", "unknown"]
+
+
+class DisclosureStore(Protocol):
+    """DisclosuresTable: requests (sk `request`) and their one-time results (sk `result`)."""
+
+    def create(self, item: DisclosureRecord) -> None:
+        """Store a new request (its id must be new)."""
+        ...
+
+    def get(self, disclosure_id: str) -> DisclosureRecord | None: ...
+
+    def update(self, item: DisclosureRecord) -> DisclosureRecord:
+        """Store `item` if the stored version is still `item.version`; returns it with version + 1.
+
+        StaleRecordError if another writer came first.
+        """
+        ...
+
+    def list_by_requester(self, username: str) -> list[DisclosureRecord]: ...
+
+    def list_all(self) -> list[DisclosureRecord]: ...
+
+    def put_result(self, disclosure_id: str, ciphertext: str, expires_at: datetime, now: datetime) -> None:
+        """Store the sealed result; the table deletes it at `expires_at` (TTL) if nobody took it."""
+        ...
+
+    def take_result(self, disclosure_id: str) -> str | None:
+        """Delete the sealed result and return it; None if there is none (taken already, or never)."""
+        ...
+
+    def delete_result(self, disclosure_id: str) -> None: ...
+
+
+class ContactDirectory(Protocol):
+    """Which table holds a contact id, and (decrypt function only) its sealed identifier."""
+
+    def state(self, contact_id: str) -> ContactState:
+        """`helpline` (ciphertext present), `erased` (helpline, none), `office` (P11) or `unknown`."""
+        ...
+
+
+class IdentifierSource(Protocol):
+    """Only the decrypt function has one: the contact's ciphertext, and the one way to open it (P7)."""
+
+    def ciphertext(self, contact_id: str) -> str | None:
+        """The contact's `identifier_ciphertext`, or None (unknown or erased)."""
+        ...
+
+    def open(self, ciphertext: str) -> SealedIdentifier:
+        """Decrypt with the Encryption SDK; checks the key and the encryption context."""
+        ...
+
+
+class Workflow(Protocol):
+    """The disclosure state machine."""
+
+    def start(self, disclosure_id: str, approval_timeout_seconds: int) -> None: ...
+
+    def succeed(self, task_token: str, output: Mapping[str, Any]) -> None:
+        """SendTaskSuccess; TaskTokenGone if the workflow no longer waits."""
+        ...
+
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        """SendTaskFailure; TaskTokenGone if the workflow no longer waits."""
+        ...
+
+
+class TokenSealer(Protocol):
+    """The task token under DisclosureKey, context {purpose: workflow-token, disclosure_id}."""
+
+    def seal(self, disclosure_id: str, token: str) -> str: ...
+
+    def open(self, disclosure_id: str, ciphertext: str) -> str: ...
+
+
+class ResultSealer(Protocol):
+    """The released result under DisclosureKey, context {purpose: disclosure-result, disclosure_id}."""
+
+    def seal(self, disclosure_id: str, result: Mapping[str, Any]) -> str: ...
+
+    def open(self, disclosure_id: str, ciphertext: str) -> dict[str, Any]: ...
+
+
+class ComplianceNotifier(Protocol):
+    def awaiting_decision(self, disclosure_id: str, approvals_needed: int) -> None:
+        """Tell compliance a request waits; the message holds the request id, never a token or identifier."""
+        ...
+
+
+@dataclass(frozen=True)
+class DisclosureConfig:
+    approvals_needed: int
+    approval_timeout_seconds: int
+
+
+# ---------------------------------------------------------------- pure rules
+
+
+def refusal(request: DisclosureRequestIn) -> str | None:
+    """The reason a request has no legal basis (P6, P7), or None when it has one."""
+    if request.danger_to_self_only:
+        return (
+            "Refused: a person who is a danger only to themselves stays anonymous (P7); "
+            "anonymity is broken only to protect third parties"
+        )
+    if request.basis is None:
+        return "Refused: a disclosure needs a legal basis: legal_order_126nc or consent (P7)"
+    if request.basis not in BASES:
+        return "Refused: the only legal bases are legal_order_126nc and consent (P7)"
+    if request.basis == "legal_order_126nc":
+        if request.legal_order is None:
+            return "Refused: basis legal_order_126nc needs the legal_order (art. 126nc Sv demand)"
+        if request.third_party_danger is None:
+            return (
+                "Refused: a disclosure on a legal order needs third_party_danger: "
+                "which third party is in danger (P6)"
+            )
+    if request.basis == "consent" and request.consent is None:
+        return (
+            "Refused: basis consent needs the consent record (who recorded it, when, what was consented to)"
+        )
+    return None
+
+
+def transition(
+    item: DisclosureRecord,
+    status: Status,
+    at: datetime,
+    actor: str,
+    event: str | None = None,
+    reason: str | None = None,
+) -> DisclosureRecord:
+    """`item` in `status`, with a timeline entry (event defaults to the status name)."""
+    entry = TimelineEntry(at=at, event=event or status, actor=actor, reason=reason)
+    return item.model_copy(update={"status": status, "timeline": [*item.timeline, entry]})
+
+
+def check_decider(item: DisclosureRecord, caller: Caller) -> None:
+    """Four eyes (P7): compliance decides, never the requester, and only while the request waits."""
+    if caller.username == item.requested_by:
+        raise DisclosureForbidden(
+            "Forbidden: the requester of a disclosure may not decide on it; another compliance officer must"
+        )
+    if item.status != "awaiting_decision":
+        raise DisclosureConflict(f"Conflict: the request is {item.status}, no longer awaiting a decision")
+
+
+def with_approval(
+    item: DisclosureRecord, by: str, at: datetime, reason: str
+) -> tuple[DisclosureRecord, bool]:
+    """`item` with the approval of `by` counted once; the bool: whether it counted now (not a repeat)."""
+    if any(approval.by == by for approval in item.approvals):
+        return item, False
+    approvals = [*item.approvals, Approval(by=by, at=at, reason=reason)]
+    entry = TimelineEntry(at=at, event="approval", actor=by, reason=reason)
+    return item.model_copy(update={"approvals": approvals, "timeline": [*item.timeline, entry]}), True
+
+
+def is_approved(item: DisclosureRecord) -> bool:
+    return len({approval.by for approval in item.approvals}) >= item.approvals_needed
+
+
+def may_read(item: DisclosureRecord, caller: Caller) -> bool:
+    """Compliance reads every request; a professional only their own."""
+    return "compliance" in caller.groups or item.requested_by == caller.username
+
+
+def view(item: DisclosureRecord) -> DisclosureView:
+    """The request without its token: `DisclosureView` has no field for one."""
+    return DisclosureView.model_validate(
+        item.model_dump(exclude={"token_ciphertext", "token_sha256", "version"})
+    )
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- API steps
+
+
+def request_disclosure(
+    body: DisclosureRequestIn,
+    caller: Caller,
+    disclosure_id: str,
+    config: DisclosureConfig,
+    store: DisclosureStore,
+    contacts: ContactDirectory,
+    workflow: Workflow,
+    audit: AuditLog,
+    now: datetime,
+) -> DisclosureCreated:
+    """Refuse without a basis (422), for an office line (422), an erased (410) or unknown (404) contact;
+    else store the request, audit it and start the workflow with ids only."""
+    reason = refusal(body)
+    if reason is not None:
+        raise DisclosureRefused(reason)
+    state = contacts.state(body.contact_id)
+    if state == "office":
+        raise DisclosureRefused(
+            "Refused: this is an office-line contact (P11); office lines are not anonymous, "
+            "there is nothing to disclose"
+        )
+    if state == "unknown":
+        raise DisclosureNotFound("No helpline contact with this id")
+    if state == "erased":
+        raise DisclosureGone("The identifier of this contact has been erased; it cannot be disclosed")
+    basis: Basis = "consent" if body.basis == "consent" else "legal_order_126nc"
+    item = DisclosureRecord(
+        id=disclosure_id,
+        contact_id=body.contact_id,
+        basis=basis,
+        legal_order=body.legal_order if basis == "legal_order_126nc" else None,
+        third_party_danger=body.third_party_danger if basis == "legal_order_126nc" else None,
+        consent=body.consent if basis == "consent" else None,
+        requested_by=caller.username,
+        requested_at=now,
+        status="requested",
+        approvals_needed=config.approvals_needed,
+        approval_timeout_seconds=config.approval_timeout_seconds,
+        timeline=[TimelineEntry(at=now, event="requested", actor=caller.username)],
+    )
+    store.create(item)
+    record(audit, now, caller.username, REQUESTED, disclosure_id, contact_id=body.contact_id, basis=basis)
+    try:
+        workflow.start(disclosure_id, config.approval_timeout_seconds)
+    except Exception:
+        _update(
+            store,
+            disclosure_id,
+            lambda current: transition(
+                current, "failed", now, WORKFLOW_ACTOR, reason="the workflow could not be started"
+            ),
+        )
+        record(audit, now, WORKFLOW_ACTOR, FAILED, disclosure_id, basis=basis, stage="start")
+        raise
+    return DisclosureCreated(id=disclosure_id, status="requested")
+
+
+def list_disclosures(caller: Caller, store: DisclosureStore) -> DisclosureList:
+    items = store.list_all() if "compliance" in caller.groups else store.list_by_requester(caller.username)
+    items.sort(key=lambda item: (item.requested_at, item.id), reverse=True)
+    return DisclosureList(items=[view(item) for item in items if may_read(item, caller)])
+
+
+def get_disclosure(disclosure_id: str, caller: Caller, store: DisclosureStore) -> DisclosureView:
+    item = _existing(store, disclosure_id)
+    if not may_read(item, caller):
+        raise DisclosureForbidden("Forbidden: a professional sees only their own disclosure requests")
+    return view(item)
+
+
+def decide(
+    disclosure_id: str,
+    decision: Decision,
+    reason: str,
+    caller: Caller,
+    store: DisclosureStore,
+    tokens: TokenSealer,
+    workflow: Workflow,
+    audit: AuditLog,
+    now: datetime,
+) -> DisclosureView:
+    """Record an approval or rejection (four eyes) and, once decided, resume the workflow.
+
+    The request is updated first (409 if it no longer awaits a decision, whatever Step Functions would
+    accept), then the task token is opened and the workflow told. A repeated approval by the same
+    person counts once and changes nothing.
+    """
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        item = _existing(store, disclosure_id)
+        check_decider(item, caller)
+        if item.token_ciphertext is None:
+            raise DisclosureConflict("Conflict: the workflow is not waiting for this request yet; try again")
+        if decision == "approve":
+            updated, counted = with_approval(item, caller.username, now, reason)
+            if not counted:
+                return view(item)
+            if is_approved(updated):
+                updated = transition(updated, "approved", now, caller.username, reason=reason)
+                updated = updated.model_copy(
+                    update={
+                        "approved_at": now,
+                        "result_expires_at": now + RESULT_LIFETIME,
+                        "token_ciphertext": None,
+                    }
+                )
+        else:
+            updated = transition(item, "rejected", now, caller.username, reason=reason)
+            updated = updated.model_copy(update={"token_ciphertext": None})
+        try:
+            stored = store.update(updated)
+        except StaleRecordError:
+            continue
+        break
+    else:
+        raise DisclosureConflict("Conflict: the request changed while deciding; try again")
+    action = APPROVED if decision == "approve" else REJECTED
+    record(audit, now, caller.username, action, disclosure_id, contact_id=item.contact_id, basis=item.basis)
+    if stored.status in ("approved", "rejected"):
+        token = tokens.open(disclosure_id, item.token_ciphertext)
+        try:
+            if stored.status == "approved":
+                workflow.succeed(token, {"decision": "approved"})
+            else:
+                workflow.fail(token, "Rejected", "rejected by compliance")
+        except TaskTokenGone:
+            raise DisclosureConflict(
+                "Conflict: the workflow no longer waits for a decision (the deadline passed)"
+            ) from None
+    return view(stored)
+
+
+def retrieve_result(
+    disclosure_id: str,
+    caller: Caller,
+    store: DisclosureStore,
+    results: ResultSealer,
+    audit: AuditLog,
+    now: datetime,
+) -> DisclosureResult:
+    """The identifier, once, to the requester only, within 24 hours of approval (P7); then erased."""
+    item = _existing(store, disclosure_id)
+    if item.requested_by != caller.username:
+        raise DisclosureForbidden("Forbidden: only the requester may retrieve the result of a disclosure")
+    if item.status == "retrieved":
+        raise DisclosureGone("The result has been retrieved already; it is delivered only once")
+    if item.status in ("rejected", "expired", "failed"):
+        raise DisclosureGone(f"There is no result: the request was {item.status}")
+    if item.status not in ("decrypted", "delivered"):
+        raise DisclosureConflict(f"Conflict: there is no result yet; the request is {item.status}")
+    if item.result_expires_at is None or now >= item.result_expires_at:
+        store.delete_result(disclosure_id)
+        _update(
+            store,
+            disclosure_id,
+            lambda current: transition(
+                current, "expired", now, WORKFLOW_ACTOR, reason="result not retrieved within 24 hours"
+            ),
+        )
+        record(audit, now, WORKFLOW_ACTOR, EXPIRED, disclosure_id, basis=item.basis, stage="result")
+        raise DisclosureGone("The result expired 24 hours after approval and has been erased")
+    ciphertext = store.take_result(disclosure_id)
+    if ciphertext is None:
+        raise DisclosureGone("The result has been retrieved already or has expired")
+    sealed = results.open(disclosure_id, ciphertext)
+    result = DisclosureResult(
+        identifier=sealed.get("identifier"),
+        identifier_type=sealed.get("identifier_type"),
+        provider_reference=sealed.get("provider_reference"),
+        basis=item.basis,
+        contact_id=item.contact_id,
+        disclosure_id=disclosure_id,
+    )
+    if sealed.get("contact_id") != item.contact_id:
+        raise DisclosureConflict("Conflict: the stored result does not belong to this request")
+    _update(store, disclosure_id, lambda current: transition(current, "retrieved", now, caller.username))
+    record(
+        audit, now, caller.username, RETRIEVED, disclosure_id, contact_id=item.contact_id, basis=item.basis
+    )
+    return result
+
+
+# ---------------------------------------------------------------- workflow steps
+
+
+def record_requested(disclosure_id: str, store: DisclosureStore, now: datetime) -> None:
+    """First state: the request exists and is new (the API audited it already); note the start."""
+    item = _existing(store, disclosure_id)
+    if item.status != "requested":
+        raise DisclosureConflict(f"Conflict: the request is {item.status}, not requested")
+    if not any(entry.event == "workflow_started" for entry in item.timeline):
+        _update(store, disclosure_id, lambda current: _note(current, now, "workflow_started"))
+
+
+def await_decision(
+    disclosure_id: str,
+    task_token: str,
+    store: DisclosureStore,
+    tokens: TokenSealer,
+    notifier: ComplianceNotifier,
+    now: datetime,
+) -> None:
+    """Keep the task token, sealed, and tell compliance (ids only).
+
+    The issue asks for the token "stored only hashed"; a hash cannot resume Step Functions, so the token
+    is stored encrypted under DisclosureKey (context purpose=workflow-token, disclosure_id) with its
+    SHA-256 beside it. Only the disclosures function may decrypt it, and it drops the ciphertext as soon
+    as the request is decided.
+    """
+    sealed = tokens.seal(disclosure_id, task_token)
+    fingerprint = token_sha256(task_token)
+
+    def wait(current: DisclosureRecord) -> DisclosureRecord:
+        if current.status not in ("requested", "awaiting_decision"):
+            raise DisclosureConflict(f"Conflict: the request is {current.status}, it cannot await a decision")
+        waiting = (
+            current
+            if current.status == "awaiting_decision"
+            else transition(current, "awaiting_decision", now, WORKFLOW_ACTOR)
+        )
+        return waiting.model_copy(update={"token_ciphertext": sealed, "token_sha256": fingerprint})
+
+    item = _update(store, disclosure_id, wait)
+    notifier.awaiting_decision(disclosure_id, item.approvals_needed)
+
+
+def record_outcome(
+    step: Literal["record_delivered", "record_rejected", "record_expired", "record_failed"],
+    disclosure_id: str,
+    store: DisclosureStore,
+    audit: AuditLog,
+    now: datetime,
+) -> DisclosureRecord:
+    """The workflow's last states. Idempotent: a retried step changes nothing twice.
+
+    delivered: the result waits for its one retrieval (a retrieval may already have happened).
+    rejected: compliance recorded it already; only a missing record is made up for.
+    expired: no decision in time; failed: the identifier could not be decrypted.
+    """
+    item = _existing(store, disclosure_id)
+    status: Status
+    if step == "record_delivered":
+        if item.status in ("delivered", "retrieved", "expired"):
+            return item
+        if item.status != "decrypted":
+            raise DisclosureConflict(f"Conflict: the request is {item.status}, not decrypted")
+        status, action = "delivered", DELIVERED
+    elif step == "record_rejected":
+        if item.status == "rejected":
+            return item
+        status, action = "rejected", REJECTED
+    elif step == "record_expired":
+        if item.status in ("expired", "rejected", "failed"):
+            return item  # a decision or failure that raced the deadline stands
+        if item.status not in ("requested", "awaiting_decision", "approved"):
+            raise DisclosureConflict(f"Conflict: the request is {item.status}, it cannot expire now")
+        status, action = "expired", EXPIRED
+    else:
+        if item.status == "failed":
+            return item
+        status, action = "failed", FAILED
+
+    def finish(current: DisclosureRecord) -> DisclosureRecord:
+        return transition(current, status, now, WORKFLOW_ACTOR).model_copy(update={"token_ciphertext": None})
+
+    # A result sealed before a failure is never handed out (retrieval needs decrypted or delivered) and
+    # the table's TTL erases it; the steps role has no DeleteItem.
+    stored = _update(store, disclosure_id, finish)
+    record(audit, now, WORKFLOW_ACTOR, action, disclosure_id, contact_id=item.contact_id, basis=item.basis)
+    return stored
+
+
+def decrypt_for_requester(
+    disclosure_id: str,
+    store: DisclosureStore,
+    source: IdentifierSource,
+    results: ResultSealer,
+    audit: AuditLog,
+    now: datetime,
+) -> None:
+    """Open the contact's identifier and re-seal it for the requester (P7). Only for an approved request.
+
+    The identifier exists in clear only inside this call; what is stored is sealed under DisclosureKey,
+    and it expires 24 hours after approval. Errors name the problem, never a value.
+    """
+    item = _existing(store, disclosure_id)
+    if item.status == "decrypted":
+        return
+    if item.status != "approved" or item.approved_at is None:
+        raise DisclosureConflict(f"Conflict: the request is {item.status}, not approved")
+    ciphertext = source.ciphertext(item.contact_id)
+    if ciphertext is None:
+        raise DisclosureGone("The identifier of this contact has been erased")
+    opened = source.open(ciphertext)
+    if opened.contact_id != item.contact_id:
+        raise DisclosureConflict("Conflict: the ciphertext does not belong to this contact")
+    expires_at = item.result_expires_at or item.approved_at + RESULT_LIFETIME
+    sealed = results.seal(
+        disclosure_id,
+        {
+            "identifier": opened.value,
+            "identifier_type": opened.kind,
+            "provider_reference": opened.reference,
+            "basis": item.basis,
+            "contact_id": item.contact_id,
+        },
+    )
+    del opened
+    store.put_result(disclosure_id, sealed, expires_at, now)
+    _update(store, disclosure_id, lambda current: transition(current, "decrypted", now, WORKFLOW_ACTOR))
+    record(audit, now, WORKFLOW_ACTOR, DECRYPTED, disclosure_id, contact_id=item.contact_id, basis=item.basis)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _existing(store: DisclosureStore, disclosure_id: str) -> DisclosureRecord:
+    item = store.get(disclosure_id)
+    if item is None:
+        raise DisclosureNotFound("No disclosure request with this id")
+    return item
+
+
+def _note(item: DisclosureRecord, at: datetime, event: str) -> DisclosureRecord:
+    entry = TimelineEntry(at=at, event=event, actor=WORKFLOW_ACTOR)
+    return item.model_copy(update={"timeline": [*item.timeline, entry]})
+
+
+class _Change(Protocol):
+    def __call__(self, current: DisclosureRecord, /) -> DisclosureRecord: ...
+
+
+def _update(store: DisclosureStore, disclosure_id: str, change: _Change) -> DisclosureRecord:
+    """Apply `change` to the stored request, re-reading if another writer came first."""
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        current = _existing(store, disclosure_id)
+        try:
+            return store.update(change(current))
+        except StaleRecordError:
+            continue
+    raise DisclosureConflict("Conflict: the request kept changing; try again")

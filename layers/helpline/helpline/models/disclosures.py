@@ -1,0 +1,237 @@
+"""Disclosure requests (P6, P7): what a professional submits, what is stored, what is shown.
+
+Anonymity is broken only on a legal basis (P7): an art. 126nc Sv demand (Vordering Identificerende
+Gegevens) with a third party in danger (P6), or the person's own consent. The models accept any
+submitted `basis` so that a missing or wrong one is *refused* with a plain reason (422) by
+`logic.disclosures`, not lost in a schema error.
+
+No model here but `DisclosureResult` holds an identifier, and that one exists only in the answer of the
+one-time delivery: the stored request (`DisclosureRecord`) and every view of it hold ids, the basis and
+the timeline, never an identifier, a task token or a ciphertext.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from helpline.models.common import UtcDateTime
+
+CONTACT_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
+DISCLOSURE_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
+
+Basis = Literal["legal_order_126nc", "consent"]
+"""The only two grounds on which anonymity is broken (P7)."""
+BASES: Final = ("legal_order_126nc", "consent")
+
+Status = Literal[
+    "requested",
+    "awaiting_decision",
+    "approved",
+    "decrypted",
+    "delivered",
+    "retrieved",
+    "rejected",
+    "expired",
+    "failed",
+]
+"""requested → awaiting_decision → approved → decrypted → delivered → retrieved; or rejected, expired
+(no decision in time, or the result not retrieved in time) or failed."""
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+
+
+def new_disclosure_id() -> str:
+    """A random id; it names the Step Functions execution as well."""
+    return uuid.uuid4().hex
+
+
+class LegalOrder(BaseModel):
+    """The demand of an Officer of Justice under art. 126nc Sv (P7); names officials, not the caller."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: ShortText = Field(description="the demand's reference number")
+    officer_of_justice: ShortText = Field(description="the Officier van Justitie who issued it")
+    prosecutor_office: ShortText = Field(description="the public prosecutor's office (parket)")
+    issued_on: date
+    document_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the demand's document")
+
+
+class Consent(BaseModel):
+    """The person's own consent to break their anonymity (P7)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recorded_by: ShortText = Field(description="username of who recorded the consent")
+    recorded_at: UtcDateTime
+    statement: Statement = Field(description="what the person consented to")
+
+
+class DisclosureRequestIn(BaseModel):
+    """POST /disclosures. `basis` is free text here so that a wrong one is refused (422), not a 400."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
+    basis: str | None = Field(default=None, max_length=64, description="legal_order_126nc or consent")
+    legal_order: LegalOrder | None = None
+    third_party_danger: Statement | None = Field(
+        default=None, description="which third party is in danger (P6); required with legal_order_126nc"
+    )
+    consent: Consent | None = None
+    danger_to_self_only: bool = Field(
+        default=False, description="true: the person is a danger only to themselves, which is refused (P7)"
+    )
+
+
+class DecisionIn(BaseModel):
+    """POST /disclosures/{id}/approve and /reject: the reason goes into the timeline and the audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class Approval(BaseModel):
+    """One compliance approval (four eyes, P7)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: str
+    at: UtcDateTime
+    reason: str
+
+
+class TimelineEntry(BaseModel):
+    """One step of a request: what happened, when, by whom (a username or `workflow`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: UtcDateTime
+    event: str
+    actor: str
+    reason: str | None = None
+
+
+class DisclosureRecord(BaseModel):
+    """A request as stored in DisclosuresTable (pk `disclosure#<id>`, sk `request`).
+
+    `token_ciphertext` is the Step Functions task token, encrypted under DisclosureKey while the request
+    waits for compliance, and dropped once decided; `token_sha256` stays as its fingerprint. `version`
+    guards every update (optimistic locking), so two decisions cannot both count.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=DISCLOSURE_ID_PATTERN)
+    contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
+    basis: Basis
+    legal_order: LegalOrder | None = None
+    third_party_danger: str | None = None
+    consent: Consent | None = None
+    requested_by: str
+    requested_at: UtcDateTime
+    status: Status
+    approvals_needed: int = Field(ge=1)
+    approval_timeout_seconds: int = Field(ge=1)
+    approvals: list[Approval] = Field(default_factory=list)
+    approved_at: UtcDateTime | None = None
+    result_expires_at: UtcDateTime | None = None
+    token_ciphertext: str | None = None
+    token_sha256: str | None = None
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    version: int = Field(default=0, ge=0)
+
+
+class DisclosureCreated(BaseModel):
+    """202 answer of POST /disclosures."""
+
+    id: str
+    status: Status
+
+
+class DisclosureView(BaseModel):
+    """A request as shown to its requester and to compliance: no identifier, token or ciphertext."""
+
+    id: str
+    contact_id: str
+    basis: Basis
+    legal_order: LegalOrder | None = None
+    third_party_danger: str | None = None
+    consent: Consent | None = None
+    requested_by: str
+    requested_at: UtcDateTime
+    status: Status
+    approvals_needed: int
+    approvals: list[Approval]
+    approved_at: UtcDateTime | None = None
+    result_expires_at: UtcDateTime | None = None
+    timeline: list[TimelineEntry]
+
+
+class DisclosureList(BaseModel):
+    """GET /disclosures: newest first."""
+
+    items: list[DisclosureView]
+
+
+class SealedIdentifier(BaseModel):
+    """The plaintext of a contact's `identifier_ciphertext` (see `dal.kms.KmsIdentifierVault.seal`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    contact_id: str
+    kind: str | None = None
+    value: str | None = None
+    reference: str | None = None
+
+
+class DisclosureResult(BaseModel):
+    """GET /disclosures/{id}/result, once: the one answer that carries an identifier (P7)."""
+
+    identifier: str | None
+    identifier_type: str | None
+    provider_reference: str | None
+    basis: Basis
+    contact_id: str
+    disclosure_id: str
+
+    def __repr__(self) -> str:
+        """Redacted: a result must never reach a log through a repr (P2, P3)."""
+        return f"DisclosureResult(disclosure_id={self.disclosure_id!r}, <redacted>)"
+
+    __str__ = __repr__
+
+
+WorkflowStep = Literal[
+    "record_requested",
+    "await_decision",
+    "record_delivered",
+    "record_rejected",
+    "record_expired",
+    "record_failed",
+]
+
+
+class StepEvent(BaseModel):
+    """What a state of `disclosure.asl.json` sends the steps function: ids, and a task token to keep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: WorkflowStep
+    disclosure_id: str = Field(pattern=DISCLOSURE_ID_PATTERN)
+    task_token: str | None = Field(default=None, min_length=1, max_length=8192, repr=False)
+
+
+class DecryptEvent(BaseModel):
+    """What the DecryptForRequester state sends the decrypt function: the request id only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disclosure_id: str = Field(pattern=DISCLOSURE_ID_PATTERN)

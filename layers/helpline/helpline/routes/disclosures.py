@@ -1,0 +1,191 @@
+"""Disclosure routes (P6, P7): request, read, decide (four eyes), and the one-time delivery.
+
+`ROUTE_PERMISSIONS` admits the groups (a professional requests and retrieves, compliance decides, both
+read); the rules that need the request itself (the requester may not decide, a professional sees only
+their own, the result once and within 24 hours) are in `logic.disclosures`, answered with a plain
+reason: 403, 404, 409, 410, or 422 when a request has no legal basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Annotated, Any, TypeVar
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.dal.audit import audit_log
+from helpline.dal.disclosure_crypto import result_sealer, token_sealer
+from helpline.dal.disclosures import contact_directory, disclosure_store
+from helpline.dal.workflow import workflow
+from helpline.logic.audit import AuditLog
+from helpline.logic.disclosures import (
+    ContactDirectory,
+    Decision,
+    DisclosureConfig,
+    DisclosureError,
+    DisclosureStore,
+    ResultSealer,
+    TokenSealer,
+    Workflow,
+    decide,
+    get_disclosure,
+    list_disclosures,
+    request_disclosure,
+    retrieve_result,
+)
+from helpline.models.disclosures import (
+    DISCLOSURE_ID_PATTERN,
+    DecisionIn,
+    DisclosureCreated,
+    DisclosureList,
+    DisclosureRequestIn,
+    DisclosureResult,
+    DisclosureView,
+    new_disclosure_id,
+)
+from helpline.settings import get_settings
+
+TAGS = ["disclosures"]
+T = TypeVar("T")
+DisclosureId = Annotated[str, Path(pattern=DISCLOSURE_ID_PATTERN, description="Disclosure request id")]
+
+
+def _settings_config() -> DisclosureConfig:
+    settings = get_settings()
+    return DisclosureConfig(
+        approvals_needed=settings.disclosure_approvals_needed,
+        approval_timeout_seconds=settings.disclosure_approval_seconds,
+    )
+
+
+def _accepted_responses(*error_statuses: int) -> dict[int, OpenAPIResponse]:
+    responses = openapi_responses("unused", *error_statuses)
+    del responses[HTTPStatus.OK.value]
+    accepted: OpenAPIResponse = {
+        "description": "Requested; the workflow waits for a compliance decision",
+        "content": {content_types.APPLICATION_JSON: {"model": DisclosureCreated}},
+    }
+    return {HTTPStatus.ACCEPTED.value: accepted, **responses}
+
+
+def create_disclosures_app(
+    store: Callable[[], DisclosureStore] = disclosure_store,
+    contacts: Callable[[], ContactDirectory] = contact_directory,
+    flow: Callable[[], Workflow] = workflow,
+    tokens: Callable[[], TokenSealer] = token_sealer,
+    results: Callable[[], ResultSealer] = result_sealer,
+    audit: Callable[[], AuditLog] = audit_log,
+    config: Callable[[], DisclosureConfig] = _settings_config,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    new_id: Callable[[], str] = new_disclosure_id,
+) -> StaffApiResolver:
+    """A resolver with the six disclosure routes; every dependency is a seam for tests (P6, P7)."""
+    app = create_resolver()
+
+    @app.post(
+        "/disclosures",
+        summary="Request the disclosure of one contact's identifier",
+        description=(
+            "Only on an art. 126nc Sv demand with a third party in danger, or with the person's consent "
+            "(P6, P7). Refused (422) without a basis, when the person is a danger only to themselves, or "
+            "for an office-line contact; 410 when the identifier has been erased."
+        ),
+        tags=TAGS,
+        operation_id="requestDisclosure",
+        responses=_accepted_responses(400, 401, 403, 404, 410, 422, 500),
+    )
+    def post_disclosure(body: DisclosureRequestIn) -> Response[Any]:
+        created = _answer(
+            lambda: request_disclosure(
+                body, current_caller(app), new_id(), config(), store(), contacts(), flow(), audit(), clock()
+            )
+        )
+        return Response(
+            status_code=HTTPStatus.ACCEPTED.value,
+            content_type=content_types.APPLICATION_JSON,
+            body=created.model_dump(mode="json"),
+        )
+
+    @app.get(
+        "/disclosures",
+        summary="Disclosure requests",
+        description="Newest first. Compliance sees every request, a professional their own. No identifiers.",
+        tags=TAGS,
+        operation_id="listDisclosures",
+        responses=openapi_responses("The requests", 401, 403, 500),
+    )
+    def get_disclosures() -> DisclosureList:
+        return list_disclosures(current_caller(app), store())
+
+    @app.get(
+        "/disclosures/<id>",
+        summary="One disclosure request: status and timeline",
+        description="Never an identifier, a token or a ciphertext.",
+        tags=TAGS,
+        operation_id="getDisclosure",
+        responses=openapi_responses("The request", 400, 401, 403, 404, 500),
+    )
+    def get_one(id: DisclosureId) -> DisclosureView:
+        return _answer(lambda: get_disclosure(id, current_caller(app), store()))
+
+    def _decide(id: str, decision: Decision, body: DecisionIn) -> DisclosureView:
+        return _answer(
+            lambda: decide(
+                id, decision, body.reason, current_caller(app), store(), tokens(), flow(), audit(), clock()
+            )
+        )
+
+    @app.post(
+        "/disclosures/<id>/approve",
+        summary="Approve a disclosure request (four eyes)",
+        description=(
+            "Not by its requester (403). Once DISCLOSURE_APPROVALS_NEEDED distinct officers approved, the "
+            "workflow decrypts the identifier for the requester. 409 when the request no longer waits."
+        ),
+        tags=TAGS,
+        operation_id="approveDisclosure",
+        responses=openapi_responses("The request after the approval", 400, 401, 403, 404, 409, 500),
+    )
+    def approve(id: DisclosureId, body: DecisionIn) -> DisclosureView:
+        return _decide(id, "approve", body)
+
+    @app.post(
+        "/disclosures/<id>/reject",
+        summary="Reject a disclosure request",
+        description="Not by its requester (403); 409 when the request no longer waits for a decision.",
+        tags=TAGS,
+        operation_id="rejectDisclosure",
+        responses=openapi_responses("The request after the rejection", 400, 401, 403, 404, 409, 500),
+    )
+    def reject(id: DisclosureId, body: DecisionIn) -> DisclosureView:
+        return _decide(id, "reject", body)
+
+    @app.get(
+        "/disclosures/<id>/result",
+        summary="The disclosed identifier, once",
+        description=(
+            "For the requester only, once, within 24 hours of approval; then erased (410). Every "
+            "retrieval is on the audit log (P7)."
+        ),
+        tags=TAGS,
+        operation_id="getDisclosureResult",
+        responses=openapi_responses("The identifier", 400, 401, 403, 404, 409, 410, 500),
+    )
+    def get_result(id: DisclosureId) -> DisclosureResult:
+        return _answer(lambda: retrieve_result(id, current_caller(app), store(), results(), audit(), clock()))
+
+    return app
+
+
+def _answer(action: Callable[[], T]) -> T:
+    """Run `action`; a `DisclosureError` becomes its HTTP status with its plain reason."""
+    try:
+        return action()
+    except DisclosureError as error:
+        raise ServiceError(error.status, error.reason) from None
