@@ -88,11 +88,20 @@ class LocalStack:
         self._http: BaseWSGIServer | None = None
         self._resolver: Resolver | None = None
         self.gateway: LocalApiGateway | None = None
+        self._serving = False
         self.aws_endpoint = ""
         self.api_url = ""
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
+        """Start everything; on a failure, undo what was started (the process may go on: tests)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalStack:
         self._saved_environ = dict(os.environ)
         # The stand-in's werkzeug access log would print every SDK call's query string; ours is enough.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -150,10 +159,15 @@ class LocalStack:
 
     def stop(self) -> None:
         self._stop.set()
+        if not self._saved_environ:
+            return  # never started
         if self._http is not None:
-            self._http.shutdown()
+            if self._serving:
+                self._http.shutdown()
+            self._http.server_close()
         for poller in self._pollers:
-            poller.join(timeout=5)
+            if poller.ident is not None:  # started
+                poller.join(timeout=5)
         if self._moto is not None:
             self._moto.stop()
         uninstall_moto_hook()
@@ -402,6 +416,7 @@ class LocalStack:
         self.gateway = LocalApiGateway(self.routes, self.runtime, authorizer, self.config.stage)
         assert self._http is not None
         threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()
+        self._serving = True
 
     def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
         """The local API's WSGI entry: the gateway, once it is built."""

@@ -11,7 +11,7 @@ import pytest
 from conftest import create_table_from_template
 
 from helpline.dal.audit import DynamoAuditLog, audit_log
-from helpline.logic.audit import GENESIS_HASH, AuditEvent, first_broken_link
+from helpline.logic.audit import GENESIS_HASH, AuditEvent, verify_chain
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def test_appends_link_each_entry_to_the_one_before(audit_table: str) -> None:
     assert stored[0].prev_hash == GENESIS_HASH
     for previous, entry in pairwise(stored):
         assert entry.prev_hash == previous.hash
-    assert first_broken_link(stored) is None
+    assert verify_chain(stored).ok
     assert log.entries(after_seq=2) == stored[2:]
 
 
@@ -72,7 +72,7 @@ def test_a_concurrent_append_keeps_seq_unique_and_the_chain_linked(audit_table: 
     stored = rival.entries()
     assert [(e.seq, e.actor) for e in stored] == [(1, "first"), (2, "rival"), (3, "me")]
     assert entry == stored[-1]
-    assert first_broken_link(stored) is None
+    assert verify_chain(stored).ok
 
 
 def test_a_tampered_item_is_found_by_the_chain_check(audit_table: str) -> None:
@@ -85,4 +85,6 @@ def test_a_tampered_item_is_found_by_the_chain_check(audit_table: str) -> None:
         UpdateExpression="SET actor = :a",
         ExpressionAttributeValues={":a": {"S": "someone-else"}},
     )
-    assert first_broken_link(log.entries()) == 2
+    problem = verify_chain(log.entries()).first_problem
+    assert problem is not None
+    assert (problem.seq, problem.kind) == (2, "changed")

@@ -6,6 +6,7 @@ Runs a small template (fixtures/machinery.yaml) whose functions record each even
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,3 +93,22 @@ def test_sqs_failure_is_retried_then_dead_lettered(stack: LocalStack) -> None:
     bodies = [r["body"] for e in seen_by(stack, "QueueFunction") for r in e["Records"]]
     assert bodies.count("ok-message") == 1, "a succeeded message is deleted, not redelivered"
     assert bodies.count("always-fail") == 2, "tried maxReceiveCount (2) times before the DLQ"
+
+
+def test_a_stack_that_fails_to_start_leaves_the_process_as_it_was(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "Resources:\n  Mystery:\n    Type: AWS::Made::Up\n",
+        encoding="utf-8",
+    )
+    from moto.core.config import default_user_config
+
+    environ_before = dict(os.environ)
+    config_before = dict(default_user_config.get("stepfunctions", {}))
+    config = LocalStackConfig(api_port=0, template_path=broken, outputs_path=None, seed_path=None)
+
+    with pytest.raises(NotImplementedError, match="AWS::Made::Up"):
+        LocalStack(config).start()
+
+    assert dict(os.environ) == environ_before
+    assert default_user_config.get("stepfunctions", {}) == config_before

@@ -14,9 +14,9 @@ from helpline.logic.audit import (
     GENESIS_HASH,
     TRANSCRIPT_READ,
     AuditEvent,
-    first_broken_link,
     next_entry,
     record,
+    verify_chain,
 )
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -48,12 +48,17 @@ def test_each_entry_links_to_the_one_before() -> None:
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     for previous, entry in pairwise(entries):
         assert entry.prev_hash == previous.hash
-    assert first_broken_link(entries) is None
+    assert verify_chain(entries).ok
 
 
-@pytest.mark.parametrize(("change", "first_bad"), [("actor", 2), ("details", 2), ("drop", 3), ("swap", 3)])
-def test_changing_removing_or_reordering_an_entry_breaks_the_chain(change: str, first_bad: int) -> None:
-    """The seq reported is that of the first entry found out of place (after a drop or swap: seq 3)."""
+@pytest.mark.parametrize(
+    ("change", "first_bad", "kind"),
+    [("actor", 2, "changed"), ("details", 2, "changed"), ("drop", 2, "removed"), ("swap", 3, "inserted")],
+)
+def test_changing_removing_or_reordering_an_entry_breaks_the_chain(
+    change: str, first_bad: int, kind: str
+) -> None:
+    """The first problem is named where it is: a changed entry, the missing seq, the entry out of order."""
     entries = [next_entry(None, event(1))]
     for n in range(2, 5):
         entries.append(next_entry(entries[-1], event(n)))
@@ -65,7 +70,9 @@ def test_changing_removing_or_reordering_an_entry_breaks_the_chain(change: str, 
         del entries[1]
     else:
         entries[1], entries[2] = entries[2], entries[1]
-    assert first_broken_link(entries) == first_bad
+    problem = verify_chain(entries).first_problem
+    assert problem is not None
+    assert (problem.seq, problem.kind) == (first_bad, kind)
 
 
 def test_details_are_short_labelled_strings() -> None:

@@ -118,25 +118,6 @@ def recomputed_hash(entry: AuditEntry) -> str:
     return entry_hash(entry.seq, event, entry.prev_hash)
 
 
-def first_broken_link(entries: Iterable[AuditEntry]) -> int | None:
-    """The seq of the first entry whose hash or link is wrong (None: the chain is intact).
-
-    Entries must come oldest first and start at seq 1; a gap in the numbers is a break too.
-    """
-    previous: AuditEntry | None = None
-    for entry in entries:
-        expected_seq = previous.seq + 1 if previous is not None else 1
-        expected_prev = previous.hash if previous is not None else GENESIS_HASH
-        if (
-            entry.seq != expected_seq
-            or entry.prev_hash != expected_prev
-            or entry.hash != recomputed_hash(entry)
-        ):
-            return entry.seq
-        previous = entry
-    return None
-
-
 ProblemKind = Literal["changed", "removed", "inserted"]
 
 
