@@ -68,6 +68,19 @@ def openapi_responses(ok: str, *error_statuses: int) -> dict[int, OpenAPIRespons
     return responses
 
 
+def openapi_success(
+    status: HTTPStatus, description: str, model: type[BaseModel], *error_statuses: int
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI answers of a route whose success is not a plain 200 (201 Created, 202 Accepted)."""
+    responses = openapi_responses("unused", *error_statuses)
+    del responses[HTTPStatus.OK.value]
+    success: OpenAPIResponse = {
+        "description": description,
+        "content": {content_types.APPLICATION_JSON: {"model": model}},
+    }
+    return {status.value: success, **responses}
+
+
 class StaffApiResolver(APIGatewayRestResolver):
     """`APIGatewayRestResolver(enable_validation=True)` that authorises before it resolves."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from helpline.dal.dynamodb import ConditionFailedError, DynamoTable, dynamodb_errors, from_item, to_item
+from helpline.dal.dynamodb import DynamoTable, dynamodb_errors, from_item, to_item
 from helpline.logic.audit import CHAIN, AuditEntry, AuditEvent, next_entry
 from helpline.logic.ports import DependencyError
 from helpline.settings import get_settings
@@ -36,18 +36,8 @@ class DynamoAuditLog(DynamoTable):
         """Put `event` after the current last entry; re-read and retry if a concurrent writer won."""
         for _ in range(MAX_APPEND_ATTEMPTS):
             entry = next_entry(self.last(), event)
-            item = {"chain": self._chain, **entry.model_dump(mode="json")}
-            try:
-                with dynamodb_errors("PutItem"):
-                    self._dynamodb.put_item(
-                        TableName=self._table_name,
-                        Item=to_item(item),
-                        ConditionExpression="attribute_not_exists(#seq)",
-                        ExpressionAttributeNames={"#seq": "seq"},
-                    )
-            except ConditionFailedError:
-                continue
-            return entry
+            if self._put_if_absent({"chain": self._chain, **entry.model_dump(mode="json")}, "seq"):
+                return entry
         raise AuditContentionError("audit: append lost the race for the next seq too often")
 
     def last(self) -> AuditEntry | None:

@@ -24,17 +24,7 @@ class DynamoContactsRepository(DynamoTable):
 
     def put_if_absent(self, record: ContactRecord) -> bool:
         """Put on condition `attribute_not_exists(id)`: a redelivered record is not stored twice."""
-        try:
-            with dynamodb_errors("PutItem"):
-                self._dynamodb.put_item(
-                    TableName=self._table_name,
-                    Item=to_item(record.model_dump(mode="json", exclude_none=True)),
-                    ConditionExpression="attribute_not_exists(#id)",
-                    ExpressionAttributeNames={"#id": "id"},
-                )
-        except ConditionFailedError:
-            return False
-        return True
+        return self._put_if_absent(record.model_dump(mode="json", exclude_none=True), "id")
 
     def mark_ended(self, contact_id: str, ended_at: datetime, duration_s: int | None) -> bool:
         """Set the end (and length, P8) of a stored contact; False if it is not stored (yet).

@@ -92,3 +92,18 @@ class DynamoTable:
     @property
     def _dynamodb(self) -> DynamoDBClient:
         return self._client if self._client is not None else dynamodb_client()
+
+    def _put_if_absent(self, item: Mapping[str, Any], key_attribute: str) -> bool:
+        """PutItem on condition that no item has this key yet; False when one had (a redelivery, a
+        provider retry, a concurrent writer that won). Any other failure is a `DependencyError`."""
+        try:
+            with dynamodb_errors("PutItem"):
+                self._dynamodb.put_item(
+                    TableName=self._table_name,
+                    Item=to_item(item),
+                    ConditionExpression="attribute_not_exists(#key)",
+                    ExpressionAttributeNames={"#key": key_attribute},
+                )
+        except ConditionFailedError:
+            return False
+        return True

@@ -45,20 +45,12 @@ class DynamoReferenceIndex(DynamoTable):
             item["allowed"] = entry.allowed
         if entry.contacts_last_24h is not None:
             item["contacts_last_24h"] = entry.contacts_last_24h
-        try:
-            with dynamodb_errors("PutItem"):
-                self._dynamodb.put_item(
-                    TableName=self._table_name,
-                    Item=to_item(item),
-                    ConditionExpression="attribute_not_exists(#id)",
-                    ExpressionAttributeNames={"#id": "id"},
-                )
-        except ConditionFailedError:
-            existing = self.find(ref_key)
-            if existing is None:  # deleted between the two calls (TTL): rare enough to let the caller retry
-                raise DependencyError("dynamodb: PutItem failed") from None
-            return existing
-        return None
+        if self._put_if_absent(item, "id"):
+            return None
+        existing = self.find(ref_key)
+        if existing is None:  # deleted between the two calls (TTL): rare enough to let the caller retry
+            raise DependencyError("dynamodb: PutItem failed")
+        return existing
 
     def find(self, ref_key: str) -> ReferenceEntry | None:
         """Consistent read: a status callback may arrive milliseconds after the claim."""

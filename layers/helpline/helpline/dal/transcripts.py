@@ -10,10 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from helpline.dal.dynamodb import (
-    ConditionFailedError,
     DynamoTable,
-    dynamodb_errors,
-    to_item,
     utc_text,
 )
 from helpline.settings import get_settings
@@ -39,17 +36,7 @@ class DynamoTranscriptStore(DynamoTable):
             "sent_at": utc_text(sent_at),
             "expires_at": int((sent_at + self._retention).timestamp()),
         }
-        try:
-            with dynamodb_errors("PutItem"):
-                self._dynamodb.put_item(
-                    TableName=self._table_name,
-                    Item=to_item(item),
-                    ConditionExpression="attribute_not_exists(#seq)",
-                    ExpressionAttributeNames={"#seq": "seq"},
-                )
-        except ConditionFailedError:
-            return False
-        return True
+        return self._put_if_absent(item, "seq")
 
 
 def transcript_store() -> DynamoTranscriptStore:

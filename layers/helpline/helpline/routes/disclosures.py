@@ -16,9 +16,8 @@ from typing import Annotated, Any, TypeVar
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses, openapi_success
 from helpline.dal.audit import audit_log
 from helpline.dal.disclosure_crypto import result_sealer, token_sealer
 from helpline.dal.disclosures import contact_directory, disclosure_store
@@ -64,16 +63,6 @@ def _settings_config() -> DisclosureConfig:
     )
 
 
-def _accepted_responses(*error_statuses: int) -> dict[int, OpenAPIResponse]:
-    responses = openapi_responses("unused", *error_statuses)
-    del responses[HTTPStatus.OK.value]
-    accepted: OpenAPIResponse = {
-        "description": "Requested; the workflow waits for a compliance decision",
-        "content": {content_types.APPLICATION_JSON: {"model": DisclosureCreated}},
-    }
-    return {HTTPStatus.ACCEPTED.value: accepted, **responses}
-
-
 def create_disclosures_app(
     store: Callable[[], DisclosureStore] = disclosure_store,
     contacts: Callable[[], ContactDirectory] = contact_directory,
@@ -98,7 +87,18 @@ def create_disclosures_app(
         ),
         tags=TAGS,
         operation_id="requestDisclosure",
-        responses=_accepted_responses(400, 401, 403, 404, 410, 422, 500),
+        responses=openapi_success(
+            HTTPStatus.ACCEPTED,
+            "Requested; the workflow waits for a compliance decision",
+            DisclosureCreated,
+            400,
+            401,
+            403,
+            404,
+            410,
+            422,
+            500,
+        ),
     )
     def post_disclosure(body: DisclosureRequestIn) -> Response[Any]:
         created = _answer(

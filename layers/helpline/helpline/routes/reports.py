@@ -19,9 +19,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses, openapi_success
 from helpline.dal.reports import contact_lookup, reports_repository
 from helpline.logic.reports import (
     ContactLookup,
@@ -39,16 +38,6 @@ from helpline.models.reports import CONTACT_ID_PATTERN, Report, ReportIn, Report
 from helpline.scrub import scrub as deduce_scrub
 
 TAGS = ["reports"]
-
-
-def _created_responses(*error_statuses: int) -> dict[int, OpenAPIResponse]:
-    responses = openapi_responses("unused", *error_statuses)
-    del responses[HTTPStatus.OK.value]
-    created: OpenAPIResponse = {
-        "description": "The report as stored, names and other identifying details replaced by tags",
-        "content": {content_types.APPLICATION_JSON: {"model": Report}},
-    }
-    return {HTTPStatus.CREATED.value: created, **responses}
 
 
 def create_reports_app(
@@ -70,7 +59,16 @@ def create_reports_app(
         ),
         tags=TAGS,
         operation_id="addReport",
-        responses=_created_responses(400, 401, 403, 404, 500),
+        responses=openapi_success(
+            HTTPStatus.CREATED,
+            "The report as stored, names and other identifying details replaced by tags",
+            Report,
+            400,
+            401,
+            403,
+            404,
+            500,
+        ),
     )
     def post_report(
         id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN, description="Contact id")],
