@@ -81,6 +81,15 @@ def openapi_success(
     return {status.value: success, **responses}
 
 
+def model_response(status: HTTPStatus, model: BaseModel) -> Response[Any]:
+    """A JSON answer with a status other than 200 (201 Created, 202 Accepted), matching `openapi_success`."""
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=model.model_dump(mode="json"),
+    )
+
+
 class StaffApiResolver(APIGatewayRestResolver):
     """`APIGatewayRestResolver(enable_validation=True)` that authorises before it resolves."""
 

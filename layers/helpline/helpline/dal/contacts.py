@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from helpline.dal.dynamodb import (
     ConditionFailedError,
@@ -14,9 +13,6 @@ from helpline.dal.dynamodb import (
 )
 from helpline.models.contacts import ContactRecord
 from helpline.settings import get_settings
-
-if TYPE_CHECKING:
-    pass
 
 
 class DynamoContactsRepository(DynamoTable):

@@ -17,7 +17,7 @@ pseudonym would link all of one person's contacts to each other.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from helpline.dal.dynamodb import (
     ConditionFailedError,
@@ -28,9 +28,6 @@ from helpline.dal.dynamodb import (
 )
 from helpline.logic.ports import DependencyError
 from helpline.settings import get_settings
-
-if TYPE_CHECKING:
-    pass
 
 WINDOW: Final = timedelta(hours=24)
 EXTRA_ROUNDS: Final = 5

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from helpline.dal.dynamodb import DynamoTable, from_item, to_item
 from helpline.models.lines import Line
 from helpline.settings import get_settings
-
-if TYPE_CHECKING:
-    pass
 
 
 class DynamoLinesRepository(DynamoTable):

@@ -6,14 +6,9 @@ that reads helpline registrations, statistics or disclosures ever reads this tab
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from helpline.dal.dynamodb import DynamoTable, dynamodb_errors, to_item
 from helpline.models.office import OfficeContact
 from helpline.settings import get_settings
-
-if TYPE_CHECKING:
-    pass
 
 
 class DynamoOfficeContactStore(DynamoTable):

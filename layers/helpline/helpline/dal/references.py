@@ -9,7 +9,7 @@ time, and a status callback find its contact, without a KMS call (see `KmsIdenti
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from helpline.dal.dynamodb import (
     ConditionFailedError,
@@ -20,9 +20,6 @@ from helpline.dal.dynamodb import (
 )
 from helpline.logic.ports import DependencyError, ReferenceEntry
 from helpline.settings import get_settings
-
-if TYPE_CHECKING:
-    pass
 
 KEY_PREFIX: Final = "ref#"
 

@@ -13,11 +13,18 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses, openapi_success
+from helpline.api import (
+    StaffApiResolver,
+    create_resolver,
+    current_caller,
+    model_response,
+    openapi_responses,
+    openapi_success,
+)
 from helpline.dal.audit import audit_log
 from helpline.dal.disclosure_crypto import result_sealer, token_sealer
 from helpline.dal.disclosures import contact_directory, disclosure_store
@@ -106,11 +113,7 @@ def create_disclosures_app(
                 body, current_caller(app), new_id(), config(), store(), contacts(), flow(), audit(), clock()
             )
         )
-        return Response(
-            status_code=HTTPStatus.ACCEPTED.value,
-            content_type=content_types.APPLICATION_JSON,
-            body=created.model_dump(mode="json"),
-        )
+        return model_response(HTTPStatus.ACCEPTED, created)
 
     @app.get(
         "/disclosures",

@@ -16,11 +16,18 @@ from datetime import UTC, date, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses, openapi_success
+from helpline.api import (
+    StaffApiResolver,
+    create_resolver,
+    current_caller,
+    model_response,
+    openapi_responses,
+    openapi_success,
+)
 from helpline.dal.reports import contact_lookup, reports_repository
 from helpline.logic.reports import (
     ContactLookup,
@@ -79,11 +86,7 @@ def create_reports_app(
             stored = add_report(id, report.text, author, clock(), contacts(), repository(), scrub)
         except ContactNotFound:
             raise NotFoundError("Contact not found") from None
-        return Response(
-            status_code=HTTPStatus.CREATED.value,
-            content_type=content_types.APPLICATION_JSON,
-            body=stored.model_dump(mode="json"),
-        )
+        return model_response(HTTPStatus.CREATED, stored)
 
     @app.get(
         "/contacts/<id>/reports",
