@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CUSTODIAN_TEMPLATE := infrastructure/custodian/template.yaml
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml layers/helpline/requirements.txt
 install: $(STAMP) ## Create the virtualenv and install the project with its dev tools
 
 .PHONY: run
-run: $(STAMP) ## Start the local stack in the foreground (API on http://127.0.0.1:3000)
+run: $(STAMP) ## Start both stacks locally in the foreground (API on :3000, the custodian's on :3001)
 	$(BIN)/python -m local_stack
 
 .PHONY: lint
@@ -35,8 +36,9 @@ lint: $(STAMP) ## ruff, format check, mypy, cfn-lint, sam validate --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml $(CUSTODIAN_TEMPLATE)
 	$(BIN)/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(BIN)/sam validate --lint --template $(CUSTODIAN_TEMPLATE) --region $(AWS_DEFAULT_REGION)
 
 .PHONY: format
 format: $(STAMP) ## Rewrite the code in the project's format
@@ -78,6 +80,14 @@ build: $(STAMP) ## sam build (the layer and every function)
 .PHONY: deploy
 deploy: build ## sam deploy to the environment in ENV (default dev), see samconfig.toml
 	$(BIN)/sam deploy --config-env $${ENV:-dev}
+
+.PHONY: build-custodian
+build-custodian: $(STAMP) ## sam build of the custodian's stack (deployed by the provider, in its own account)
+	$(BIN)/sam build --template $(CUSTODIAN_TEMPLATE) --build-dir .aws-sam/custodian
+
+.PHONY: deploy-custodian
+deploy-custodian: build-custodian ## sam deploy of the custodian's stack to ENV (default custodian-dev)
+	$(BIN)/sam deploy --template-file .aws-sam/custodian/template.yaml --config-file samconfig.toml --config-env $${ENV:-custodian-dev}
 
 .PHONY: clean
 clean: ## Remove the virtualenv, build output and local state

@@ -5,6 +5,8 @@ ratio against a baseline measured in the same run). Run with `make bench` or `py
 
 - KMS requests for 1,000 contacts at steady state (after a warm-up), with the real KMS adapter on
   moto, beside a naive design that asks KMS for a data key and a MAC per contact.
+- Per-period keys (crypto-shredding, P7): how many keys the stewards keep alive at once, and what they
+  cost a month.
 - DynamoDB requests per contact (registration, then its status callback), real adapters on moto.
 - Time per contact in our own code (p50, p99): the domain with in-memory adapters, no AWS.
 - Import time of the ingest handlers against a bare Powertools handler (boto3 and Logger only).
@@ -110,13 +112,19 @@ def kms_requests() -> None:
         kms = boto3.client("kms")
         identifier_key = kms.create_key(KeySpec="SYMMETRIC_DEFAULT")["KeyMetadata"]["Arn"]
         mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["Arn"]
+        # The vault encrypts under the key of the receipt month, by alias `<prefix>/<YYYY-MM>` (P7).
+        kms.create_alias(AliasName=f"alias/bench/identifiers/{NOW:%Y-%m}", TargetKeyId=identifier_key)
+        account = identifier_key.split(":")[4]
+        alias_prefix = f"arn:aws:kms:{os.environ['AWS_DEFAULT_REGION']}:{account}:alias/bench/identifiers"
 
         counter: Counter[str] = Counter()
-        vault = KmsIdentifierVault(identifier_key, mac_key, session=counting_session(counter, "kms"))
+        vault = KmsIdentifierVault(alias_prefix, mac_key, session=counting_session(counter, "kms"))
 
         def contact(n: int) -> None:
             vault.reference_key(identifiers.reference(f"CA{n}"))  # the claim
-            vault.seal(f"{n:032x}", "voice", identifiers.phone(caller(n)), identifiers.reference(f"CA{n}"))
+            vault.seal(
+                f"{n:032x}", "voice", identifiers.phone(caller(n)), identifiers.reference(f"CA{n}"), NOW
+            )
             vault.pseudonym(identifiers.phone(caller(n)))
             vault.reference_key(identifiers.reference(f"CA{n}"))  # its status callback
 
@@ -144,6 +152,54 @@ def kms_requests() -> None:
     print(f"KMS requests for {CONTACTS} contacts (steady state, each with a status callback)")
     print(f"  ours:  {ours:5d}  {dict(counter)}   target <= 1010")
     print(f"  naive: {naive:5d}  {dict(naive_counter)}   (a data key and a MAC per contact)")
+
+
+# ------------------------------------------------------------------------------- per-period keys
+KEY_MONTHLY_USD = 1.00
+"""AWS KMS's list price for a customer managed key, per month (eu-west-1)."""
+REQUESTS_PER_10K_USD = 0.03
+"""AWS KMS's list price for symmetric requests, per 10,000."""
+CONTACTS_PER_DAY = 2_000
+
+
+def period_keys() -> None:
+    """Keys alive at once (enabled, or pending deletion, counted as billed) under the steward's plan.
+
+    The steward runs every hour; here once a day for two years from NOW, with the template's
+    retention defaults, so the steady state shows. Each family also has a key pending deletion for
+    the deletion window after a month is retired.
+    """
+    from helpline.logic.key_steward import plan
+
+    def simulate(retention_days: int, window_days: int = 7) -> int:
+        alive: set[str] = set()
+        pending: dict[str, datetime] = {}
+        most = 0
+        for day in range(730):
+            now = NOW + timedelta(days=day)
+            steps = plan(alive, retention_days, now)
+            alive |= set(steps.create)
+            for period in steps.retire:
+                alive.discard(period)
+                pending[period] = now + timedelta(days=window_days)
+            pending = {period: at for period, at in pending.items() if at > now}
+            if day >= 400:  # past the first retention: the steady state
+                most = max(most, len(alive) + len(pending))
+        return most
+
+    identifier_keys = simulate(365)
+    transcript_keys = simulate(180)
+    keys = identifier_keys + transcript_keys
+    requests_per_month = CONTACTS_PER_DAY * 30 * 1.01
+    request_usd = requests_per_month / 10_000 * REQUESTS_PER_10K_USD
+    print("Per-period keys at steady state (most alive at once, pending deletion included)")
+    print(f"  identifier keys (custodian, 365 days): {identifier_keys}")
+    print(f"  transcript keys (organisation, 180 days): {transcript_keys}")
+    print(
+        f"  monthly cost: {keys} keys x ${KEY_MONTHLY_USD:.2f} = ${keys * KEY_MONTHLY_USD:.2f}"
+        f" + requests at {CONTACTS_PER_DAY} contacts a day ~${request_usd:.2f}"
+        f" = ~${keys * KEY_MONTHLY_USD + request_usd:.2f}"
+    )
 
 
 # -------------------------------------------------------------------------------------- DynamoDB
@@ -184,11 +240,11 @@ def dynamodb_requests() -> None:
         policy = IngestPolicy()
         counter.clear()
         for n in range(CONTACTS):
-            admit_contact(started(n), ports, policy, NOW)
+            admit_contact(started(n), ports, policy, NOW + timedelta(seconds=n))
         admissions = dict(counter)
         counter.clear()
         for n in range(CONTACTS):
-            end_contact(ended(n), ports)
+            end_contact(ended(n), ports, NOW + timedelta(seconds=n + 60))
         callbacks = dict(counter)
         assert dynamodb  # the adapters share its helpers
     per_contact = sum(admissions.values()) / CONTACTS
@@ -220,8 +276,8 @@ def own_time() -> None:
             samples.append((time.perf_counter() - began) * 1e6)
         return samples
 
-    admits = timed(lambda n: admit_contact(started(n), ports, policy, NOW))
-    ends = timed(lambda n: end_contact(ended(n), ports))
+    admits = timed(lambda n: admit_contact(started(n), ports, policy, NOW + timedelta(seconds=n)))
+    ends = timed(lambda n: end_contact(ended(n), ports, NOW))
     for label, samples in (("registration", admits), ("status callback", ends)):
         cuts = statistics.quantiles(samples, n=100)
         print(f"Our code per {label} (in-memory adapters): p50 {cuts[49]:.0f} us, p99 {cuts[98]:.0f} us")
@@ -262,6 +318,7 @@ def cold_start(runs: int = 9) -> None:
 
 if __name__ == "__main__":
     kms_requests()
+    period_keys()
     dynamodb_requests()
     own_time()
     cold_start()

@@ -7,12 +7,12 @@ function's active tracing (template Globals) still records each invocation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpline import clock
 from helpline.ingress import chat
 from helpline.wiring import ingest_policy, ingest_ports, transcript_ports
 
@@ -22,4 +22,4 @@ logger = Logger()
 # Chat events carry the chatter's IP address and words: never log or trace them (P3, P8).
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return chat.handle(event, ingest_ports, transcript_ports, ingest_policy, datetime.now(UTC))
+    return chat.handle(event, ingest_ports, transcript_ports, ingest_policy, clock.now())

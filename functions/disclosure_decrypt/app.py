@@ -1,31 +1,45 @@
-"""DisclosureDecryptFunction: the only code that decrypts an identifier, for an approved request (P7).
+"""DisclosureDecryptFunction: the CUSTODIAN's decrypt function, the only code that opens an identifier.
 
-Runs as DisclosureDecryptRole, the one role the identifier key lets decrypt. It opens the contact's
-`identifier_ciphertext` with the Encryption SDK (context purpose=contact-identifier, the plaintext's
-contact id checked against the request's), re-seals the result under DisclosureKey for the requester
-(context purpose=disclosure-result) with an expiry 24 hours after approval, and records `decrypted`.
+Deployed in the custodian's account (P3, P7), as the one role the identifier keys let decrypt. The
+organisation's workflow calls it (AskCustodian) with `{"disclosure_id", "contact_id"}`, again every
+poll, and it answers from the custodian's OWN release record, never from anything the organisation
+sends or stores:
 
-Neither its answer nor any error it raises holds an identifier: every failure becomes a
-`DisclosureDecryptFailed` with a fixed message, raised without its cause, and only the error type is
-logged. Loaded by file path as well as by Lambda, so only absolute imports.
+- `pending` until a custodian officer decides; `refused` (with the officer, time and reason); `expired`
+  when nobody decided before the deadline;
+- `confirmed`: it reads the contact's `identifier_ciphertext` and `identifier_retain_until` from the
+  organisation's ContactsTable (ORGANISATION_CONTACTS_TABLE_ARN); past retention (our clock) the release
+  is `erased` and nothing is decrypted. Otherwise it opens the ciphertext under its period key, checks
+  the contact id sealed inside, seals the result under the organisation's DisclosureKey
+  (DISCLOSURE_KEY_ARN, context purpose=disclosure-result + disclosure_id), puts it as the `result`
+  item of the organisation's DisclosureResultsTable (ORGANISATION_DISCLOSURE_RESULTS_TABLE_ARN, 24
+  hours, never backed up), marks
+  the release `released` and answers `decrypted` with the confirming officer;
+- `released`: `decrypted` again, without decrypting again.
+
+Neither its answer nor any error it raises or logs holds an identifier: a logic refusal is a fixed text
+(statuses, ids), any other failure becomes `DisclosureDecryptFailed` with a fixed message, raised
+without its cause, and only the error type is logged. Loaded by file path as well as by Lambda, so only
+absolute imports.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpline.dal.audit import audit_log
+from helpline import clock
 from helpline.dal.disclosure_crypto import identifier_opener, result_sealer
-from helpline.dal.disclosures import disclosure_store, identifier_reader
-from helpline.logic.disclosures import DisclosureError, decrypt_for_requester
-from helpline.models.disclosures import DecryptEvent, SealedIdentifier
+from helpline.dal.disclosures import identifier_reader, result_drop
+from helpline.dal.releases import release_store
+from helpline.logic.releases import ReleaseError, StoredIdentifier, release_identifier
+from helpline.models.disclosures import SealedIdentifier
+from helpline.models.releases import CustodianAnswer, CustodianDecryptEvent
 
 logger = Logger()
-FAILURE_MESSAGE = "The identifier could not be decrypted for delivery"
+FAILURE_MESSAGE: Final = "The identifier could not be decrypted for delivery"
 
 
 class DisclosureDecryptFailed(Exception):
@@ -33,10 +47,10 @@ class DisclosureDecryptFailed(Exception):
 
 
 class _ContactIdentifiers:
-    """`IdentifierSource`: ContactsTable's ciphertext, opened with the SDK."""
+    """`IdentifierSource`: the organisation's ContactsTable by ARN, opened under the period keys."""
 
-    def ciphertext(self, contact_id: str) -> str | None:
-        return identifier_reader().ciphertext(contact_id)
+    def stored(self, contact_id: str) -> StoredIdentifier | None:
+        return identifier_reader().stored(contact_id)
 
     def open(self, ciphertext: str) -> SealedIdentifier:
         return identifier_opener().open(ciphertext)
@@ -44,30 +58,34 @@ class _ContactIdentifiers:
 
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    """`{"disclosure_id"}` in; `{"disclosure_id", "status": "decrypted"}` out (ids only)."""
+    """`{"disclosure_id", "contact_id"}` in; `{"disclosure_id", "status", "decided_by"?, "decided_at"?,
+    "reason"?}` out (ids, statuses and the officer's decision only)."""
     try:
-        request = DecryptEvent.model_validate(event)
+        request = CustodianDecryptEvent.model_validate(event)
     except Exception:
         raise DisclosureDecryptFailed("invalid decrypt event") from None
     logger.append_keys(disclosure_id=request.disclosure_id)
+    answer: CustodianAnswer | None = None
     reason: str | None = None
     try:
-        decrypt_for_requester(
+        answer = release_identifier(
             request.disclosure_id,
-            disclosure_store(),
+            request.contact_id,
+            release_store(),
             _ContactIdentifiers(),
             result_sealer(),
-            audit_log(),
-            datetime.now(UTC),
+            result_drop(),
+            clock.now(),
         )
-    except DisclosureError as error:
-        # Logic reasons are fixed texts (status names, "erased"), never values.
+    except ReleaseError as error:
+        # Logic reasons are fixed texts (statuses, "does not belong"), never values.
         reason = error.reason
     except Exception as error:
         logger.error("Disclosure decrypt failed", extra={"error_type": type(error).__name__})
         reason = FAILURE_MESSAGE
-    if reason is not None:
+    if answer is None:
         logger.warning("Disclosure not decrypted", extra={"reason": reason})
-        raise DisclosureDecryptFailed(reason)
-    logger.info("Disclosure decrypted")
-    return {"disclosure_id": request.disclosure_id, "status": "decrypted"}
+        raise DisclosureDecryptFailed(reason or FAILURE_MESSAGE)
+    logger.info("Custodian answered", extra={"status": answer.status})
+    shown: dict[str, str] = answer.model_dump(mode="json", exclude_none=True)
+    return shown

@@ -7,12 +7,12 @@ function's active tracing (template Globals) still records each invocation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpline import clock
 from helpline.dal.mail import S3RawMailStore
 from helpline.ingress import email
 from helpline.wiring import ingest_policy, ingest_ports, transcript_ports
@@ -26,6 +26,6 @@ mail = S3RawMailStore()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     received = 0
     for bucket, key in email.objects(event):
-        now = datetime.now(UTC)
+        now = clock.now()
         received += email.receive(bucket, key, mail, ingest_ports, transcript_ports, ingest_policy, now)
     return {"received": received}

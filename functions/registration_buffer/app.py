@@ -11,6 +11,10 @@ template.yaml) and then moves it to the dead-letter queue, whose alarm calls a p
 Dropping it would lose a registration silently; raising for the whole batch would retry the good
 messages with it. So it cannot be retried forever. Its body is never logged: it may hold the
 encrypted identifier, and a malformed one may hold anything (P2, P3).
+
+Retention (P7): a registration that waited past its identifier's retention (`identifier_retain_until`,
+counted from the receipt of the contact, not of this message) is stored without its ciphertext: what
+is past its date is gone at once, and is not written back only for the sweep to remove it.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter, ValidationError
 
+from helpline import clock
 from helpline.dal.contacts import contacts_repository
 from helpline.logic.registrations import apply_buffered_work
-from helpline.models.buffer import BufferedEnd, BufferedWork
+from helpline.logic.retention import without_expired_identifier
+from helpline.models.buffer import BufferedEnd, BufferedRegistration, BufferedWork
 from helpline.models.contacts import ContactRecord
 
 WORK: TypeAdapter[BufferedWork] = TypeAdapter(BufferedWork)
@@ -75,6 +81,8 @@ def record_handler(record: SQSRecord) -> None:
             extra={"message_id": record.message_id, "fields": invalid_fields(error)},
         )
         raise MalformedRegistrationError("message body is not buffered work") from None
+    if isinstance(work, BufferedRegistration):
+        work = BufferedRegistration(record=without_expired_identifier(work.record, clock.now()))
     applied = apply_buffered_work(contacts_repository(), work)
     logger.info(
         "Buffered work applied" if applied else "Buffered work was already applied", extra={"kind": work.kind}

@@ -3,7 +3,11 @@
 Each contact is counted once, also when the stream redelivers: counting happens on the record that
 first has the contact (INSERT), its length on the record where `duration_s` first appears (INSERT with
 it, or a MODIFY whose old image lacks it), and the store refuses an application it has made before.
-REMOVE records (TTL expiry) are ignored: a registration that expires stays counted.
+REMOVE records are ignored: a registration that expires stays counted. That is what retention needs:
+DynamoDB's TTL deletes a record past its `expires_at` (P8) with a REMOVE whose `userIdentity` is the
+service (`{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`), and the retention sweep
+removes an expired identifier with a MODIFY that changes no counted field (P7); neither may change
+the statistics of the past.
 
 Images are never logged: they hold the encrypted identifier (P2, P3). A record whose image cannot be
 read will never become readable; it is logged by field name and skipped, not retried, so it does not

@@ -7,12 +7,12 @@ function's active tracing (template Globals) still records each invocation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpline import clock
 from helpline.ingress import twilio
 from helpline.wiring import ingest_policy, ingest_ports
 
@@ -22,4 +22,4 @@ logger = Logger()
 # Twilio's form carries the caller's number: never log or trace the event or the answer (P2).
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return twilio.handle(event, ingest_ports, ingest_policy, datetime.now(UTC))
+    return twilio.handle(event, ingest_ports, ingest_policy, clock.now())

@@ -145,10 +145,13 @@ class AsyncQueueEventSource(Poller):
         unwrap: Callable[[dict[str, Any]], dict[str, Any] | None],
         settings: PollerSettings,
         stop: threading.Event,
+        attempts: int = ASYNC_ATTEMPTS,
+        on_failure_queue_url: str | None = None,
     ) -> None:
         super().__init__(f"async:{function_name}", stop)
         self._sqs, self._runtime, self._function = sqs, runtime, function_name
         self._url, self._unwrap, self._settings = queue_url, unwrap, settings
+        self._attempts, self._on_failure = attempts, on_failure_queue_url
 
     def poll_once(self) -> bool:
         messages = self._sqs.receive_message(
@@ -165,9 +168,9 @@ class AsyncQueueEventSource(Poller):
                     self._runtime.invoke(self._function, event)
                 except FunctionError:
                     attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-                    done = attempts >= ASYNC_ATTEMPTS
+                    done = attempts >= self._attempts
                     if done:
-                        log.error("%s failed %d times; event discarded", self._function, attempts)
+                        self._give_up(event, attempts)
             if done:
                 self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
             else:
@@ -177,6 +180,25 @@ class AsyncQueueEventSource(Poller):
                     VisibilityTimeout=self._settings.retry_delay_s,
                 )
         return bool(messages)
+
+    def _give_up(self, event: dict[str, Any], attempts: int) -> None:
+        """As Lambda does after the last retry: to the on-failure destination, or discarded."""
+        if self._on_failure is None:
+            log.error("%s failed %d times; event discarded", self._function, attempts)
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "requestContext": {
+                "functionArn": self._function,
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        }
+        self._sqs.send_message(QueueUrl=self._on_failure, MessageBody=json.dumps(record))
+        log.error("%s failed %d times; event sent to its on-failure destination", self._function, attempts)
 
 
 def unwrap_s3(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -277,16 +299,36 @@ class ScheduleEventSource(Poller):
         region: str,
         account: str,
         stop: threading.Event,
+        payload: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"schedule:{function_name}", stop)
         self._runtime, self._function, self._every = runtime, function_name, every_s
         self._rule_arn, self._region, self._account = rule_arn, region, account
+        self._payload = payload
         self._next = time.monotonic() + every_s
+        self._lock = threading.Lock()
+
+    @property
+    def function_name(self) -> str:
+        return self._function
 
     def poll_once(self) -> bool:
         if time.monotonic() < self._next:
             return False
         self._next += self._every
+        with contextlib.suppress(FunctionError):  # logged by the runtime; the next tick runs again
+            self.run_now()
+        return True
+
+    def run_now(self) -> Any:
+        """One run, now (at start-up, and when the rehearsal clock moves); a failure raises.
+
+        With the schedule's `Input` the function gets that JSON, as EventBridge sends it; else a
+        scheduled event. One run at a time, as a schedule's runs rarely overlap.
+        """
+        if self._payload is not None:
+            with self._lock:
+                return self._runtime.invoke(self._function, self._payload)
         event = {
             "version": "0",
             "id": str(time.time_ns()),
@@ -298,6 +340,5 @@ class ScheduleEventSource(Poller):
             "resources": [self._rule_arn],
             "detail": {},
         }
-        with contextlib.suppress(FunctionError):  # logged by the runtime; the next tick runs again
-            self._runtime.invoke(self._function, event)
-        return True
+        with self._lock:
+            return self._runtime.invoke(self._function, event)

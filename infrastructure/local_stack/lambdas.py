@@ -40,6 +40,10 @@ class FunctionSpec:
     timeout_s: int = 3
     memory_mb: int = 128
     events: dict[str, Any] = field(default_factory=dict)
+    on_failure: str | None = None
+    """Queue URL of the function's on-failure destination for asynchronous invocations, if any."""
+    async_attempts: int = 3
+    """Attempts of an asynchronous invocation before it goes to `on_failure` (1 + MaximumRetryAttempts)."""
 
 
 @dataclass

@@ -48,12 +48,14 @@ class Provisioner:
         clients: Callable[[str], Any],
         stack_name: str,
         environ: dict[str, str],
+        template_dir: Path = REPO_ROOT,
     ) -> None:
         self._template = template
         self._resolver = resolver
         self._client = clients
         self._stack = stack_name
         self._environ = environ
+        self._template_dir = template_dir
         self._region = resolver.pseudo["AWS::Region"]
         self._account = resolver.pseudo["AWS::AccountId"]
         self.result = Provisioned()
@@ -99,7 +101,11 @@ class Provisioner:
                 if "Condition" in resource and not self._resolver.condition(resource["Condition"]):
                     continue
                 provision = getattr(self, "_" + resource_type.split("::")[-1].lower())
-                provision(logical_id, self._resolver.resolve(resource.get("Properties", {})), resource)
+                props = resource.get("Properties", {})
+                if resource_type == "AWS::IAM::Role":
+                    # Only its name matters locally; its policies name resources provisioned later.
+                    props = {k: v for k, v in props.items() if k == "RoleName"}
+                provision(logical_id, self._resolver.resolve(props), resource)
         return self.result
 
     def _name(self, logical_id: str) -> str:
@@ -194,6 +200,10 @@ class Provisioner:
         name = props.get("BucketName", self._name(logical_id).lower())
         s3 = self._client("s3")
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self._region})
+        versioning = props.get("VersioningConfiguration", {}).get("Status")
+        if versioning:
+            # Versioned as in the cloud: a delete without a version id leaves the old version behind.
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
         self._record(logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com")
 
     def _userpool(self, logical_id: str, props: dict[str, Any], _: dict[str, Any]) -> None:
@@ -239,7 +249,7 @@ class Provisioner:
         self._record(logical_id, name, Arn=arn)
 
     def _statemachine(self, logical_id: str, props: dict[str, Any], _: dict[str, Any]) -> None:
-        definition = (REPO_ROOT / Path(props["DefinitionUri"])).read_text(encoding="utf-8")
+        definition = (self._template_dir / Path(props["DefinitionUri"])).read_text(encoding="utf-8")
         for name, value in props.get("DefinitionSubstitutions", {}).items():
             definition = definition.replace("${" + name + "}", str(value))
         name = props.get("Name", self._name(logical_id))

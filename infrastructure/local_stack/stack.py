@@ -20,36 +20,26 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request
 
+from helpline import clock
 from helpline.process import forget_process_state
 from local_stack.cognito import CognitoAuthorizer
-from local_stack.event_sources import (
-    AsyncQueueEventSource,
-    DynamoDbStreamEventSource,
-    Poller,
-    PollerSettings,
-    ScheduleEventSource,
-    SqsEventSource,
-    rate_seconds,
-    unwrap_eventbridge,
-    unwrap_s3,
-)
+from local_stack.deployment import ACCOUNT_ID, Deployment, environment_of
+from local_stack.event_sources import Poller, PollerSettings, ScheduleEventSource
 from local_stack.gateway import LocalApiGateway, Route
-from local_stack.lambdas import FunctionSpec, LambdaRuntime, install_moto_hook, uninstall_moto_hook
+from local_stack.kms_state import install_key_state_hook, uninstall_key_state_hook
+from local_stack.lambdas import LambdaRuntime, install_moto_hook, uninstall_moto_hook
 from local_stack.powertools_isolation import isolate_router_state
-from local_stack.provision import Provisioned, Provisioner
-from local_stack.template import (
-    REPO_ROOT,
-    TEMPLATE_PATH,
-    Resolver,
-    load_template,
-    resources_of_type,
-)
+from local_stack.provision import Provisioned
+from local_stack.rehearsal import ROUTE as CLOCK_ROUTE
+from local_stack.rehearsal import RehearsalClock
+from local_stack.template import REPO_ROOT, TEMPLATE_PATH, resources_of_type
 
 log = logging.getLogger("local_stack")
-ACCOUNT_ID = "123456789012"
 GROUPS_RESOURCE = "AWS::Cognito::UserPoolGroup"
 SEED_PATH = Path(__file__).with_name("seed.json")
+CUSTODIAN_TEMPLATE_PATH = REPO_ROOT / "infrastructure" / "custodian" / "template.yaml"
 
 
 def free_port() -> int:
@@ -62,11 +52,16 @@ def free_port() -> int:
 @dataclass
 class LocalStackConfig:
     api_port: int = 3000
+    custodian_api_port: int = 0  # 0: any free loopback port
     aws_port: int = 0  # 0: any free loopback port
     region: str = "eu-west-1"
     stack_name: str = "helpline-local"
+    custodian_stack_name: str = ""
+    """Default `<stack_name>-custodian`: moto's state is process-wide, so stacks in one process
+    (tests) must not share names."""
     stage: str = "local"
     template_path: Path = TEMPLATE_PATH
+    custodian_template_path: Path = CUSTODIAN_TEMPLATE_PATH
     outputs_path: Path | None = REPO_ROOT / ".local" / "outputs.json"
     seed_path: Path | None = SEED_PATH
     retry_delay_s: int = 1
@@ -74,23 +69,50 @@ class LocalStackConfig:
 
 
 class LocalStack:
+    """Both stacks on one stand-in: the organisation's API on `api_port`, the custodian's on its own."""
+
     def __init__(self, config: LocalStackConfig | None = None) -> None:
         self.config = config or LocalStackConfig()
-        self.template = load_template(self.config.template_path)
+        if not self.config.custodian_stack_name:
+            self.config.custodian_stack_name = f"{self.config.stack_name}-custodian"
+        self.org = Deployment(
+            self.config.template_path,
+            self.config.stack_name,
+            self.config.region,
+            {
+                "Stage": "dev",
+                "CustodianAccountId": ACCOUNT_ID,
+                "CustodianStackName": self.config.custodian_stack_name,
+            },
+        )
+        self.custodian = Deployment(
+            self.config.custodian_template_path,
+            self.config.custodian_stack_name,
+            self.config.region,
+            {"OrganisationAccountId": ACCOUNT_ID, "OrganisationStackName": self.config.stack_name},
+        )
+        self.template = self.org.template
         self.runtime = LambdaRuntime()
         self.outputs: dict[str, Any] = {}
-        self.provisioned = Provisioned()
         self.routes: list[Route] = []
         self._stop = threading.Event()
         self._pollers: list[Poller] = []
         self._moto: ThreadedMotoServer | None = None
         self._saved_environ: dict[str, str] = {}
         self._http: BaseWSGIServer | None = None
-        self._resolver: Resolver | None = None
+        self._custodian_http: BaseWSGIServer | None = None
         self.gateway: LocalApiGateway | None = None
+        self.custodian_gateway: LocalApiGateway | None = None
+        self.rehearsal = RehearsalClock(self._schedules, lambda: self.client("dynamodb"), self._ttl_tables)
         self._serving = False
         self.aws_endpoint = ""
         self.api_url = ""
+        self.custodian_api_url = ""
+
+    @property
+    def provisioned(self) -> Provisioned:
+        """What the organisation's template created (the custodian's: `self.custodian.provisioned`)."""
+        return self.org.provisioned
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -111,46 +133,46 @@ class LocalStack:
         self.aws_endpoint = f"http://127.0.0.1:{aws_port}"
         self._point_sdk_at_stand_in(aws_port)
         install_moto_hook(self.runtime)
+        install_key_state_hook(now=clock.now)  # a key retired at T is destroyed at T + window, on this clock
         isolate_router_state()
-        # A new deployment: the shared code must not keep clients or settings of an earlier stack.
+        # A new deployment: the shared code must not keep clients, settings or a moved clock.
         forget_process_state()
+        clock.reset()
 
-        self._resolver = Resolver(
-            template=self.template,
-            pseudo={
-                "AWS::Region": self.config.region,
-                "AWS::AccountId": ACCOUNT_ID,
-                "AWS::StackName": self.config.stack_name,
-                "AWS::Partition": "aws",
-                "AWS::URLSuffix": "amazonaws.com",
-                "AWS::NoValue": "",
-            },
-            parameters={"Stage": "dev"},
-        )
-        # The API's port is taken first: a function's environment may name the API's URL.
+        # The APIs' ports are taken first: a function's environment may name an API's URL.
         self._http = make_server("127.0.0.1", self.config.api_port, self._serve, threaded=True)
+        self._custodian_http = make_server(
+            "127.0.0.1", self.config.custodian_api_port, self._serve_custodian, threaded=True
+        )
         self.api_url = f"http://127.0.0.1:{self._http.server_port}"
-        local_parameters = self.template.get("Metadata", {}).get("LocalStack", {}).get("Parameters", {})
-        for name, value in local_parameters.items():
-            self._resolver.parameters[name] = str(value).replace("{ApiUrl}", self.api_url)
-        self.provisioned = Provisioner(
-            self.template, self._resolver, self.client, self.config.stack_name, self.config.environ
-        ).run()
-        self._register_functions()
+        self.custodian_api_url = f"http://127.0.0.1:{self._custodian_http.server_port}"
+        self.org.local_parameters(self.api_url)
+        self.custodian.local_parameters(self.custodian_api_url)
+        self.custodian.provision(self.client, self.config.environ)
+        self.org.provision(self.client, self.config.environ)
+        seen: dict[str, str] = {}
+        self.custodian.register_functions(self.runtime, seen)
+        self.org.register_functions(self.runtime, seen)
+        environment_of(seen)
         self.runtime.warm()
         self._start_event_sources()
-        self._start_gateway()
-        demo_users = self._create_demo_users()
+        self._start_gateways()
+        demo_users = self._create_demo_users(self.org) | self._create_demo_users(self.custodian)
         self._seed(demo_users)
         self.outputs = {
             "ApiUrl": self.api_url,
             "AwsEndpoint": self.aws_endpoint,
             "Region": self.config.region,
-            "UserPoolId": self.provisioned.user_pool_id,
-            "UserPoolClientId": self._client_id,
+            "UserPoolId": self.org.provisioned.user_pool_id,
+            "UserPoolClientId": self._client_id(self.org),
+            "CustodianApiUrl": self.custodian_api_url,
+            "CustodianUserPoolId": self.custodian.provisioned.user_pool_id,
+            "CustodianUserPoolClientId": self._client_id(self.custodian),
             "DemoUsers": demo_users,
-            **self.provisioned.secrets,
-            "Resources": self.provisioned.physical,
+            **self.org.provisioned.secrets,
+            **self.custodian.provisioned.secrets,
+            "Resources": self.org.provisioned.physical,
+            "CustodianResources": self.custodian.provisioned.physical,
         }
         if self.config.outputs_path is not None:
             self.config.outputs_path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,16 +183,19 @@ class LocalStack:
         self._stop.set()
         if not self._saved_environ:
             return  # never started
-        if self._http is not None:
-            if self._serving:
-                self._http.shutdown()
-            self._http.server_close()
+        for server in (self._http, self._custodian_http):
+            if server is not None:
+                if self._serving:
+                    server.shutdown()
+                server.server_close()
         for poller in self._pollers:
             if poller.ident is not None:  # started
                 poller.join(timeout=5)
         if self._moto is not None:
             self._moto.stop()
+        uninstall_key_state_hook()
         uninstall_moto_hook()
+        clock.reset()
         os.environ.clear()
         os.environ.update(self._saved_environ)
 
@@ -199,241 +224,92 @@ class LocalStack:
         }
         os.environ.update(settings)
 
-    @property
-    def _client_id(self) -> str:
-        return sorted(self.provisioned.client_ids)[0] if self.provisioned.client_ids else ""
+    @staticmethod
+    def _client_id(deployment: Deployment) -> str:
+        client_ids = deployment.provisioned.client_ids
+        return sorted(client_ids)[0] if client_ids else ""
 
-    def _function_properties(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """A function's properties with the template's `Globals.Function` applied, as SAM does."""
-        assert self._resolver is not None
-        merged = dict(self.template.get("Globals", {}).get("Function", {}))
-        own = resource.get("Properties", {})
-        for key, value in own.items():
-            if key == "Environment":
-                variables = dict(merged.get("Environment", {}).get("Variables", {}))
-                variables.update(value.get("Variables", {}))
-                merged["Environment"] = {"Variables": variables}
-            else:
-                merged[key] = value
-        resolved: dict[str, Any] = self._resolver.resolve(merged)
-        return resolved
+    def _schedules(self) -> list[ScheduleEventSource]:
+        return [*self.custodian.schedules, *self.org.schedules]
 
-    def _register_functions(self) -> None:
-        """Register each function and give the process the union of their environments.
-
-        Handlers share one process locally, so a variable must mean the same for every function that
-        has it; a clash is a template error worth failing on.
-        """
-        seen: dict[str, str] = {}
-        for logical_id, resource in resources_of_type(self.template, "AWS::Serverless::Function").items():
-            props = self._function_properties(resource)
-            for name, value in props.get("Environment", {}).get("Variables", {}).items():
-                if seen.setdefault(name, str(value)) != str(value):
-                    raise ValueError(f"environment variable {name} differs between functions")
-            name = self.provisioned.physical[logical_id]
-            self.runtime.register(
-                FunctionSpec(
-                    logical_id=logical_id,
-                    name=name,
-                    arn=f"arn:aws:lambda:{self.config.region}:{ACCOUNT_ID}:function:{name}",
-                    code_dir=REPO_ROOT / props["CodeUri"],
-                    handler=props["Handler"],
-                    timeout_s=int(props.get("Timeout", 3)),
-                    memory_mb=int(props.get("MemorySize", 128)),
-                    events=props.get("Events", {}),
-                )
-            )
-        os.environ.update(seen)
+    def _ttl_tables(self) -> dict[str, str]:
+        """Physical table name -> TTL attribute, for every table of both templates that has TTL on."""
+        tables: dict[str, str] = {}
+        for deployment in (self.custodian, self.org):
+            for logical_id, table in resources_of_type(deployment.template, "AWS::DynamoDB::Table").items():
+                ttl = table.get("Properties", {}).get("TimeToLiveSpecification", {})
+                if ttl.get("Enabled"):
+                    tables[deployment.provisioned.physical[logical_id]] = ttl["AttributeName"]
+        return tables
 
     # ------------------------------------------------------------------ event sources
     def _start_event_sources(self) -> None:
         settings = PollerSettings(retry_delay_s=self.config.retry_delay_s)
-        sqs = self.client("sqs")
-        queue_urls = {
-            value: self.provisioned.physical[logical_id]
-            for (logical_id, attribute), value in self._resolver_attributes().items()
-            if attribute == "Arn" and logical_id in resources_of_type(self.template, "AWS::SQS::Queue")
-        }
-        for spec in self.runtime.specs.values():
-            for event_name, event in spec.events.items():
-                kind, props = event["Type"], event.get("Properties", {})
-                if kind == "Api":
-                    continue
-                if kind == "SQS":
-                    self._pollers.append(
-                        SqsEventSource(
-                            sqs=sqs,
-                            runtime=self.runtime,
-                            function_name=spec.name,
-                            queue_url=queue_urls[props["Queue"]],
-                            queue_arn=props["Queue"],
-                            batch_size=int(props.get("BatchSize", 10)),
-                            report_batch_item_failures="ReportBatchItemFailures"
-                            in props.get("FunctionResponseTypes", []),
-                            settings=settings,
-                            stop=self._stop,
-                        )
-                    )
-                elif kind == "DynamoDB":
-                    self._pollers.append(
-                        DynamoDbStreamEventSource(
-                            streams=self.client("dynamodbstreams"),
-                            runtime=self.runtime,
-                            function_name=spec.name,
-                            stream_arn=props["Stream"],
-                            starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
-                            batch_size=int(props.get("BatchSize", 100)),
-                            max_retries=int(props.get("MaximumRetryAttempts", -1)),
-                            settings=settings,
-                            stop=self._stop,
-                        )
-                    )
-                elif kind == "S3":
-                    self._pollers.append(self._s3_source(spec.name, event_name, props, settings))
-                elif kind in ("EventBridgeRule", "CloudWatchEvent"):
-                    self._pollers.append(self._rule_source(spec.name, event_name, props, settings))
-                elif kind in ("Schedule", "ScheduleV2"):
-                    self._pollers.extend(self._schedule_source(spec.name, event_name, props))
-                else:
-                    raise NotImplementedError(f"{spec.logical_id}.{event_name}: event type {kind}")
+        for deployment in (self.custodian, self.org):
+            self._pollers.extend(deployment.event_sources(self.runtime, self.client, settings, self._stop))
+        # Scheduled work runs once before anything is served: the key stewards create this month's
+        # keys, without which nothing could be encrypted.
+        self.rehearsal.run_schedules()
         for poller in self._pollers:
             poller.start()
 
-    def _resolver_attributes(self) -> dict[tuple[str, str], str]:
-        assert self._resolver is not None
-        return self._resolver.attributes
-
-    def _hidden_queue(self, function_name: str, event_name: str) -> tuple[str, str]:
-        name = f"{self.config.stack_name}-{event_name}-to-{function_name}"[:80]
-        url = self.client("sqs").create_queue(QueueName=name)["QueueUrl"]
-        return url, f"arn:aws:sqs:{self.config.region}:{ACCOUNT_ID}:{name}"
-
-    def _s3_source(
-        self, function: str, event_name: str, props: dict[str, Any], settings: PollerSettings
-    ) -> Poller:
-        url, arn = self._hidden_queue(function, event_name)
-        events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
-        configuration: dict[str, Any] = {"QueueArn": arn, "Events": events}
-        if "Filter" in props:
-            configuration["Filter"] = props["Filter"]
-        self.client("s3").put_bucket_notification_configuration(
-            Bucket=props["Bucket"],
-            NotificationConfiguration={"QueueConfigurations": [configuration]},
-        )
-        return AsyncQueueEventSource(
-            sqs=self.client("sqs"),
-            runtime=self.runtime,
-            function_name=function,
-            queue_url=url,
-            unwrap=unwrap_s3,
-            settings=settings,
-            stop=self._stop,
-        )
-
-    def _rule_source(
-        self, function: str, event_name: str, props: dict[str, Any], settings: PollerSettings
-    ) -> Poller:
-        url, arn = self._hidden_queue(function, event_name)
-        events = self.client("events")
-        bus = props.get("EventBusName", "default")
-        rule = f"{function}-{event_name}"[:64]
-        events.put_rule(Name=rule, EventPattern=json.dumps(props["Pattern"]), EventBusName=bus)
-        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "local", "Arn": arn}])
-        return AsyncQueueEventSource(
-            sqs=self.client("sqs"),
-            runtime=self.runtime,
-            function_name=function,
-            queue_url=url,
-            unwrap=unwrap_eventbridge,
-            settings=settings,
-            stop=self._stop,
-        )
-
-    def _schedule_source(self, function: str, event_name: str, props: dict[str, Any]) -> list[Poller]:
-        expression = props.get("Schedule") or props.get("ScheduleExpression", "")
-        every = rate_seconds(expression)
-        if every is None:
-            log.warning(
-                "%s.%s: %s is not run locally (only rate() schedules are)",
-                function,
-                event_name,
-                expression,
-            )
-            return []
-        return [
-            ScheduleEventSource(
-                runtime=self.runtime,
-                function_name=function,
-                every_s=every,
-                rule_arn=f"arn:aws:events:{self.config.region}:{ACCOUNT_ID}:rule/{function}-{event_name}",
-                region=self.config.region,
-                account=ACCOUNT_ID,
-                stop=self._stop,
-            )
-        ]
-
     # ------------------------------------------------------------------ API
     def api_routes(self) -> list[Route]:
-        """Every `Api` event in the template, with whether the Cognito authorizer guards it."""
-        apis = resources_of_type(self.template, "AWS::Serverless::Api")
-        default_authorizers = {
-            logical_id: api.get("Properties", {}).get("Auth", {}).get("DefaultAuthorizer")
-            for logical_id, api in apis.items()
-        }
-        routes = []
-        for logical_id, resource in resources_of_type(self.template, "AWS::Serverless::Function").items():
-            for event in resource.get("Properties", {}).get("Events", {}).values():
-                if event["Type"] != "Api":
-                    continue
-                props = event["Properties"]
-                api_id = props.get("RestApiId", {}).get("Ref", "")
-                authorizer = props.get("Auth", {}).get("Authorizer", default_authorizers.get(api_id))
-                routes.append(
-                    Route(
-                        method=props["Method"].upper(),
-                        path=props["Path"],
-                        function_name=self.provisioned.physical.get(logical_id, logical_id),
-                        authorized=bool(authorizer) and authorizer != "NONE",
-                    )
-                )
-        return routes
+        """Every `Api` event of the organisation's template."""
+        return self.org.api_routes()
 
-    def _start_gateway(self) -> None:
-        self.routes = self.api_routes()
-        pool_id = self.provisioned.user_pool_id
-        authorizer = None
-        if pool_id:
-            jwks = requests.get(
-                f"{self.aws_endpoint}/{pool_id}/.well-known/jwks.json",
-                headers={"Host": f"cognito-idp.{self.config.region}.amazonaws.com"},
-                timeout=10,
-            ).json()
-            authorizer = CognitoAuthorizer(
-                jwks,
-                issuer=f"https://cognito-idp.{self.config.region}.amazonaws.com/{pool_id}",
-                client_ids=self.provisioned.client_ids,
-            )
-        self.gateway = LocalApiGateway(self.routes, self.runtime, authorizer, self.config.stage)
-        assert self._http is not None
-        threading.Thread(target=self._http.serve_forever, name="local-api", daemon=True).start()
+    def _authorizer(self, deployment: Deployment) -> CognitoAuthorizer | None:
+        pool_id = deployment.provisioned.user_pool_id
+        if not pool_id:
+            return None
+        jwks = requests.get(
+            f"{self.aws_endpoint}/{pool_id}/.well-known/jwks.json",
+            headers={"Host": f"cognito-idp.{self.config.region}.amazonaws.com"},
+            timeout=10,
+        ).json()
+        return CognitoAuthorizer(
+            jwks,
+            issuer=f"https://cognito-idp.{self.config.region}.amazonaws.com/{pool_id}",
+            client_ids=deployment.provisioned.client_ids,
+        )
+
+    def _start_gateways(self) -> None:
+        self.routes = self.org.api_routes()
+        self.gateway = LocalApiGateway(
+            self.routes, self.runtime, self._authorizer(self.org), self.config.stage
+        )
+        self.custodian_gateway = LocalApiGateway(
+            self.custodian.api_routes(), self.runtime, self._authorizer(self.custodian), "custodian"
+        )
+        for server, name in ((self._http, "local-api"), (self._custodian_http, "local-custodian-api")):
+            assert server is not None
+            threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
         self._serving = True
 
     def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
-        """The local API's WSGI entry: the gateway, once it is built."""
+        """The local API's WSGI entry: the gateway, once it is built, and the rehearsal clock."""
         if self.gateway is None:
             start_response("503 Service Unavailable", [("Content-Type", "application/json")])
             return [b'{"message":"starting"}']
+        if environ.get("PATH_INFO") == CLOCK_ROUTE and environ.get("REQUEST_METHOD") == "POST":
+            return self.rehearsal.wsgi(Request(environ))(environ, start_response)
         return self.gateway(environ, start_response)
 
+    def _serve_custodian(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.custodian_gateway is None:
+            start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+            return [b'{"message":"starting"}']
+        return self.custodian_gateway(environ, start_response)
+
     # ------------------------------------------------------------------ demo data
-    def _create_demo_users(self) -> dict[str, dict[str, str]]:
+    def _create_demo_users(self, deployment: Deployment) -> dict[str, dict[str, str]]:
         """One demo user per Cognito group of the template, with a generated password."""
-        pool_id = self.provisioned.user_pool_id
+        pool_id = deployment.provisioned.user_pool_id
         if not pool_id:
             return {}
         cognito = self.client("cognito-idp")
         users: dict[str, dict[str, str]] = {}
-        for group in resources_of_type(self.template, GROUPS_RESOURCE).values():
+        for group in resources_of_type(deployment.template, GROUPS_RESOURCE).values():
             name = group["Properties"]["GroupName"]
             username, password = f"demo-{name}", f"Demo-{secrets.token_urlsafe(12)}-9a"
             cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
@@ -444,10 +320,10 @@ class LocalStack:
             users[name] = {"username": username, "password": password}
         return users
 
-    def id_token(self, username: str, password: str) -> str:
-        """Sign in to the embedded user pool; returns the ID token API Gateway's authorizer takes."""
+    def id_token(self, username: str, password: str, *, custodian: bool = False) -> str:
+        """Sign in to a user pool of the stand-in; returns the ID token API Gateway's authorizer takes."""
         result = self.client("cognito-idp").initiate_auth(
-            ClientId=self._client_id,
+            ClientId=self._client_id(self.custodian if custodian else self.org),
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": password},
         )

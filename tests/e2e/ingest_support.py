@@ -12,6 +12,7 @@ import boto3
 import requests
 from aws_encryption_sdk.exceptions import DecryptKeyError
 from aws_encryption_sdk.key_providers.kms import KMSMasterKey
+from botocore.exceptions import ClientError as KMSClientError
 from running_stack import RunningStack
 from twilio.request_validator import RequestValidator
 
@@ -135,23 +136,23 @@ class Ingest:
     def decrypt(self, ciphertext_b64: str) -> dict[str, Any]:
         """What only the disclosure path may do in production: here the test reads back its own data.
 
-        Tried under the identifier key, then the transcript key, each with a KMS client pointed at this
-        stack explicitly (never through the process environment, which other tests share).
+        Tried under every symmetric key of the stand-in (the custodian's identifier keys and the
+        transcript keys are per month), each with a KMS client pointed at this stack explicitly (never
+        through the process environment, which other tests share).
         """
         kms = self.client("kms")
         sdk = aws_encryption_sdk.EncryptionSDKClient()
-        for logical_id in ("IdentifierKey", "TranscriptKey"):
-            key_arn = kms.describe_key(KeyId=self.resource(logical_id))["KeyMetadata"]["Arn"]
+        for key in kms.list_keys()["Keys"]:
             try:
                 plaintext, _ = sdk.decrypt(
                     source=base64.b64decode(ciphertext_b64),
-                    key_provider=KMSMasterKey(key_id=key_arn, client=kms),
+                    key_provider=KMSMasterKey(key_id=key["KeyArn"], client=kms),
                 )
-            except DecryptKeyError:
+            except (DecryptKeyError, KMSClientError):
                 continue
             decoded: dict[str, Any] = json.loads(plaintext)
             return decoded
-        raise AssertionError("not encrypted under the identifier key nor the transcript key")
+        raise AssertionError("no key of the stand-in decrypts this message")
 
     def transcript(self, contact_id: str) -> list[dict[str, Any]]:
         parts = self.client("dynamodb").query(

@@ -22,10 +22,15 @@ class RunningStack:
     outputs: dict[str, Any]
     process: subprocess.Popen[str]
     log_path: Path
+    outputs_path: Path
 
     @property
     def api(self) -> str:
         return str(self.outputs["ApiUrl"])
+
+    @property
+    def custodian_api(self) -> str:
+        return str(self.outputs["CustodianApiUrl"])
 
     def token(self, group: str) -> str:
         user = self.outputs["DemoUsers"][group]
@@ -36,12 +41,26 @@ class RunningStack:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
+        pool_client = "CustodianUserPoolClientId" if group == "custodian" else "UserPoolClientId"
         result = cognito.initiate_auth(
-            ClientId=self.outputs["UserPoolClientId"],
+            ClientId=self.outputs[pool_client],
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": user["username"], "PASSWORD": user["password"]},
         )
         return str(result["AuthenticationResult"]["IdToken"])
+
+    def advance_clock(self, days: float) -> dict[str, Any]:
+        """`python -m local_stack clock --advance-days N`, as an operator rehearsing retention runs it."""
+        completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "local_stack", "clock", "--advance-days", str(days)],
+            env={**os.environ, "LOCAL_STACK_OUTPUTS": str(self.outputs_path)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        answer: dict[str, Any] = json.loads(completed.stdout)
+        return answer
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8")
@@ -54,6 +73,7 @@ def start_stack(workdir: Path) -> RunningStack:
     env = {
         **os.environ,
         "LOCAL_API_PORT": "0",
+        "LOCAL_CUSTODIAN_API_PORT": "0",
         "LOCAL_STACK_OUTPUTS": str(outputs_path),
         "PYTHONUNBUFFERED": "1",
     }
@@ -71,4 +91,4 @@ def start_stack(workdir: Path) -> RunningStack:
             process.kill()
             pytest.fail(f"local stack not ready within {READY_WITHIN_S}s:\n{log_path.read_text()}")
         time.sleep(0.2)
-    return RunningStack(json.loads(outputs_path.read_text()), process, log_path)
+    return RunningStack(json.loads(outputs_path.read_text()), process, log_path, outputs_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -86,6 +87,29 @@ def test_a_legal_order_is_approved_and_the_number_delivered_once(ingest: Ingest)
         ),
     )
     assert approved.status_code == 200, approved.text
+
+    # Approved by the organisation, but the custodian has not confirmed: nothing is delivered (P7).
+    wait_until(lambda: status("professional") == "awaiting_custodian", timeout_s=30)
+    release = wait_until(lambda: custodian_release(ingest, disclosure_id), timeout_s=30)
+    assert release["status"] == "pending"
+    assert [value for value in Ingest.fed if value in json.dumps(release)] == []
+    time.sleep(3)  # several polls of the workflow (one a second locally) find no confirmation
+    assert status("professional") == "awaiting_custodian"
+    early = kept(ingest, call_as(ingest, "professional", "GET", f"/disclosures/{disclosure_id}/result"))
+    assert early.status_code == 409, "no result exists before the custodian confirms"
+    assert not result_item_exists(ingest, disclosure_id)
+
+    confirmed = kept(
+        ingest,
+        as_custodian(
+            ingest, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "Demand verified by phone."}
+        ),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert (
+        as_custodian(ingest, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "again"}).status_code
+        == 409
+    )
     wait_until(lambda: status("professional") == "delivered", timeout_s=30)
 
     result = call_as(
@@ -107,10 +131,60 @@ def test_a_legal_order_is_approved_and_the_number_delivered_once(ingest: Ingest)
     assert CALLER not in json.dumps(timeline)
     audit = kept(ingest, call_as(ingest, "compliance", "GET", "/audit")).json()["items"]
     actions = [entry["action"] for entry in audit if entry.get("subject") == disclosure_id]
-    for action in ("requested", "approved", "decrypted", "delivered", "retrieved"):
+    for action in ("requested", "approved", "release_confirmed", "decrypted", "delivered", "retrieved"):
         assert any(action in a for a in actions), action
     verdict = kept(ingest, call_as(ingest, "compliance", "GET", "/audit/verify")).json()
     assert verdict["ok"] is True
+
+
+def as_custodian(
+    ingest: Ingest, method: str, path: str, body: dict[str, Any] | None = None
+) -> requests.Response:
+    headers = {"Authorization": f"Bearer {ingest.stack.token('custodian')}"}
+    return requests.request(method, ingest.stack.custodian_api + path, json=body, headers=headers, timeout=60)
+
+
+def custodian_release(ingest: Ingest, disclosure_id: str) -> dict[str, Any] | None:
+    response = kept(ingest, as_custodian(ingest, "GET", f"/releases/{disclosure_id}"))
+    return response.json() if response.status_code == 200 else None
+
+
+def result_item_exists(ingest: Ingest, disclosure_id: str) -> bool:
+    found = ingest.client("dynamodb").get_item(
+        TableName=ingest.resource("DisclosureResultsTable"),
+        Key={"pk": {"S": f"disclosure#{disclosure_id}"}, "sk": {"S": "result"}},
+        ConsistentRead=True,
+    )
+    return "Item" in found
+
+
+def test_a_release_the_custodian_refuses_is_never_decrypted(ingest: Ingest) -> None:
+    contact_id = next(c["id"]["S"] for c in ingest.contacts() if "identifier_ciphertext" in c)
+    requested = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(contact_id)))
+    disclosure_id = requested.json()["id"]
+    wait_until(lambda: status_of(ingest, "compliance", disclosure_id) == "awaiting_decision", timeout_s=30)
+    assert decide(ingest, disclosure_id, "approve", "Order checked.").status_code == 200
+    wait_until(lambda: custodian_release(ingest, disclosure_id), timeout_s=30)
+
+    refused = as_custodian(ingest, "POST", f"/releases/{disclosure_id}/refuse", {"reason": "Not our demand."})
+    assert refused.status_code == 200, refused.text
+    wait_until(lambda: status_of(ingest, "professional", disclosure_id) == "refused", timeout_s=30)
+    result = kept(ingest, call_as(ingest, "professional", "GET", f"/disclosures/{disclosure_id}/result"))
+    assert result.status_code == 410
+    assert not result_item_exists(ingest, disclosure_id)
+
+
+@pytest.mark.parametrize("group", ["compliance", "admin", "professional"])
+def test_no_organisation_user_may_confirm_a_release(ingest: Ingest, group: str) -> None:
+    """The organisation's tokens are of another user pool: the custodian's API does not take them."""
+    token = ingest.stack.token(group)
+    response = requests.post(
+        ingest.stack.custodian_api + "/releases/" + uuid.uuid4().hex + "/confirm",
+        json={"reason": "let me"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 401
 
 
 def test_danger_to_self_only_is_refused(ingest: Ingest) -> None:

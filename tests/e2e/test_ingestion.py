@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -251,7 +252,8 @@ def test_an_email_is_registered_with_its_body_encrypted(ingest: Ingest) -> None:
     ingest.feed(message_id, "iemand.anoniem@example.nl")
     bucket = ingest.resource("MailBucket")
     before = {item["id"]["S"] for item in ingest.contacts()}
-    ingest.client("s3").put_object(Bucket=bucket, Key="inbound/" + uuid.uuid4().hex, Body=raw)
+    key = "inbound/" + uuid.uuid4().hex
+    ingest.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
 
     added = wait_until(
         lambda: [
@@ -266,3 +268,74 @@ def test_an_email_is_registered_with_its_body_encrypted(ingest: Ingest) -> None:
     [part] = wait_until(lambda: ingest.transcript(record["id"]["S"]))
     assert part["text"] == body
     assert wait_until(lambda: ingest.client("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0)
+
+
+def test_no_version_of_a_raw_mail_is_left_once_it_is_taken_in(ingest: Ingest) -> None:
+    """P3: the mail bucket is versioned, so a plain delete would leave the sender's address behind."""
+    s3 = ingest.client("s3")
+    bucket = ingest.resource("MailBucket")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    raw = (
+        "From: <nog.iemand@example.nl>\r\nTo: hulp@helpline.example\r\nSubject: hoi\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@mail.example.nl>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nHallo.\r\n"
+    ).encode()
+    ingest.feed("nog.iemand@example.nl")
+    key = "inbound/" + uuid.uuid4().hex
+    s3.put_object(Bucket=bucket, Key=key, Body=raw)
+    s3.put_object(Bucket=bucket, Key=key, Body=raw)  # SES retried: two versions of one object
+
+    def leftovers() -> list[Any]:
+        listed = s3.list_object_versions(Bucket=bucket, Prefix=key)
+        return [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
+
+    wait_until(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount", 0) == 0)
+    assert wait_until(lambda: leftovers() == [])
+
+
+ABSURD_TIMES = ["1970-01-01T00:00:00Z", "2150-06-01T12:00:00Z", "9999-12-31T23:59:59Z"]
+
+
+def assert_retention_from_receipt(record: dict[str, Any]) -> None:
+    """P7: retention is counted from our receipt, never from the provider's clock; the absurd time is
+    not kept as the contact's start either."""
+    today = datetime.now(UTC).date()
+    started = datetime.fromisoformat(record["started_at"]["S"].replace("Z", "+00:00"))
+    assert abs(started - datetime.now(UTC)) < timedelta(hours=1)
+    retain_until = date.fromisoformat(record["identifier_retain_until"]["S"])
+    assert retain_until - today in (timedelta(days=365), timedelta(days=364))
+
+
+@pytest.mark.parametrize("timestamp", ABSURD_TIMES)
+def test_a_chat_with_an_absurd_timestamp_is_registered_with_retention_from_receipt(
+    ingest: Ingest, timestamp: str
+) -> None:
+    session = "chat-" + uuid.uuid4().hex
+    event = {**chat_event("chat.started", session, channel="web-chat", client_ip="198.51.100.61")}
+    event["timestamp"] = timestamp
+    started, added = new_contacts(ingest, lambda: ingest.chat(event))
+    assert started.status_code == 200, started.text
+    [record] = added
+    assert_retention_from_receipt(record)
+    assert ingest.chat(event).status_code == 200, "a retry is answered from the claim, not a 5xx"
+    assert [c for c in ingest.contacts() if c["id"] == record["id"]] == [record], "and stored once"
+
+
+@pytest.mark.parametrize("timestamp", ABSURD_TIMES)
+def test_a_mail_with_an_absurd_date_is_registered_with_retention_from_receipt(
+    ingest: Ingest, timestamp: str
+) -> None:
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    raw = (
+        "From: <tijdreiziger@example.nl>\r\nTo: hulp@helpline.example\r\nSubject: hoi\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@mail.example.nl>\r\nDate: {format_datetime(moment)}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nHallo.\r\n"
+    ).encode()
+    ingest.feed("tijdreiziger@example.nl")
+    before = {item["id"]["S"] for item in ingest.contacts()}
+    bucket, key = ingest.resource("MailBucket"), "inbound/" + uuid.uuid4().hex
+    ingest.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
+    [record] = wait_until(
+        lambda: [c for c in ingest.contacts() if c["id"]["S"] not in before and c["channel"]["S"] == "email"]
+    )
+    assert_retention_from_receipt(record)

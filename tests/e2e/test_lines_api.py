@@ -15,11 +15,24 @@ def get_lines(stack: RunningStack, token: str | None) -> requests.Response:
 
 def test_outputs_follow_the_design_contract(local_stack: RunningStack) -> None:
     outputs = local_stack.outputs
-    for key in ("ApiUrl", "AwsEndpoint", "Region", "UserPoolId", "UserPoolClientId", "DemoUsers"):
+    for key in (
+        "ApiUrl",
+        "AwsEndpoint",
+        "Region",
+        "UserPoolId",
+        "UserPoolClientId",
+        "DemoUsers",
+        "CustodianApiUrl",
+        "CustodianUserPoolId",
+        "CustodianUserPoolClientId",
+    ):
         assert outputs[key], key
     assert outputs["TwilioAuthToken"]
     assert outputs["ChatWebhookSecret"]
     assert outputs["ApiUrl"].startswith("http://127.0.0.1:")
+    assert outputs["CustodianApiUrl"].startswith("http://127.0.0.1:")
+    assert outputs["CustodianApiUrl"] != outputs["ApiUrl"]
+    assert outputs["CustodianUserPoolId"] != outputs["UserPoolId"]
     assert set(outputs["DemoUsers"]) == {
         "volunteer",
         "mentor",
@@ -27,6 +40,7 @@ def test_outputs_follow_the_design_contract(local_stack: RunningStack) -> None:
         "professional",
         "compliance",
         "admin",
+        "custodian",
     }
 
 

@@ -84,29 +84,36 @@ def test_contacts_failures_are_dependency_errors(aws: None) -> None:
 def transcripts_table(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     name = create_table_from_template("TranscriptsTable")
     monkeypatch.setenv("TRANSCRIPTS_TABLE", name)
-    monkeypatch.setenv("IDENTIFIER_RETENTION_DAYS", "30")
     return name
 
 
-def test_a_transcript_part_is_stored_once(transcripts_table: str) -> None:
+EXPIRES_AT = int(datetime(2027, 5, 28, tzinfo=UTC).timestamp())
+"""Midnight UTC of receipt day + TRANSCRIPT_RETENTION_DAYS, as the domain computes it (logic.retention)."""
+
+
+def test_a_transcript_part_is_stored_once_with_the_expiry_it_is_given(transcripts_table: str) -> None:
+    """P8: every row carries its TTL, counted from our receipt by the domain, never from `sent_at`."""
     store: TranscriptStore = transcript_store()
     contact_id = "c" * 32
-    assert store.append(contact_id, 0, "visitor", "Y2lwaGVy", NOW) is True
-    assert store.append(contact_id, 0, "visitor", "b3RoZXI=", NOW) is False, "a redelivery"
-    assert store.append(contact_id, 1, "volunteer", "YW5zd2Vy", NOW + timedelta(seconds=5)) is True
+    sent_long_ago = datetime(1970, 1, 1, tzinfo=UTC)
+    assert store.append(contact_id, 0, "visitor", "Y2lwaGVy", sent_long_ago, EXPIRES_AT) is True
+    assert store.append(contact_id, 0, "visitor", "b3RoZXI=", NOW, EXPIRES_AT) is False, "a redelivery"
+    assert (
+        store.append(contact_id, 1, "volunteer", "YW5zd2Vy", NOW + timedelta(seconds=5), EXPIRES_AT) is True
+    )
     assert item(transcripts_table, contact_id={"S": contact_id}, seq={"N": "0"}) == {
         "contact_id": {"S": contact_id},
         "seq": {"N": "0"},
         "sender": {"S": "visitor"},
         "ciphertext": {"S": "Y2lwaGVy"},
-        "sent_at": {"S": "2026-11-29T10:00:00Z"},
-        "expires_at": {"N": str(int((NOW + timedelta(days=30)).timestamp()))},
+        "sent_at": {"S": "1970-01-01T00:00:00Z"},
+        "expires_at": {"N": str(EXPIRES_AT)},
     }
 
 
 def test_transcript_failures_are_dependency_errors(aws: None) -> None:
     with pytest.raises(DependencyError, match=r"^dynamodb: PutItem failed$"):
-        DynamoTranscriptStore("no-such-table", 30).append("c" * 32, 0, "visitor", "eA==", NOW)
+        DynamoTranscriptStore("no-such-table").append("c" * 32, 0, "visitor", "eA==", NOW, EXPIRES_AT)
 
 
 # ---------------------------------------------------------------- office (P11)

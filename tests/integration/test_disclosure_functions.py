@@ -1,9 +1,11 @@
-"""The three disclosure functions over moto (P6, P7): refusals, four eyes, the sealed token, decryption
-by the decrypt function only, and the one-time delivery; no identifier in any answer, item or error.
+"""The disclosure functions of both parties over moto (P3, P6, P7): refusals, four eyes, the sealed
+token, the custodian's officer confirming before its decrypt function opens anything, and the one-time
+delivery; no identifier in any answer, item or error.
 
-The state machine itself is not run here (moto does not run Lambda tasks); each state's function is
+The state machine itself is not run here (test_disclosure_workflow.py runs it); each state's function is
 called as the state would call it, and what the disclosures function tells Step Functions is captured
-from the client's calls.
+from the client's calls. Both parties live in one moto account, as in the local stack; the custodian
+reaches the organisation's tables by ARN.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +21,30 @@ import boto3
 import pytest
 from api_events import FakeLambdaContext, response_json, rest_event
 from conftest import REPO_ROOT, create_table_from_template
+from custodian_support import (
+    CALL_SID,
+    CUSTODIAN_TEMPLATE,
+    LEGAL_ORDER,
+    NUMBER,
+    create_period_keys,
+    custodian_environment,
+    leaks,
+    put_contact,
+)
 from moto.core.config import default_user_config
 
-from helpline import identifiers
+from helpline import clock
 from helpline.dal.audit import audit_log
 from helpline.dal.dynamodb import to_item
-from helpline.dal.kms import KmsIdentifierVault
 from helpline.dal.workflow import stepfunctions_client
-from helpline.models.contacts import ContactRecord
 from helpline.models.office import OfficeContact
 
 Handler = Callable[[dict[str, Any], Any], Any]
-NUMBER = "+31612345678"
-CALL_SID = "CA0123456789abcdef0123456789abcdef"
 CONTACT = "c" * 32
 OTHER = "b" * 32
 ERASED = "e" * 32
+PAST_RETENTION = "f" * 31 + "0"
 OFFICE = "0" * 32
-LEGAL_ORDER = {
-    "reference": "VIG-2026-001",
-    "officer_of_justice": "mr. A. de Vries",
-    "prosecutor_office": "Parket Midden-Nederland",
-    "issued_on": "2026-03-14",
-    "document_sha256": "a" * 64,
-}
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token"
 
 
@@ -101,6 +103,34 @@ class Stack:
             {"step": step, "disclosure_id": disclosure_id, **extra}, FakeLambdaContext()
         )
 
+    def custodian(self, method: str, resource: str, disclosure_id: str, body: Any = None) -> tuple[int, Any]:
+        """The custodian's API, as its officer `officer-1` (group `custodian` of its own user pool)."""
+        event = rest_event(
+            method,
+            resource,
+            resource.replace("{disclosure_id}", disclosure_id),
+            username="officer-1",
+            groups="custodian",
+            body=body,
+            path_parameters={"disclosure_id": disclosure_id},
+        )
+        response = self.handlers["custodian_api"](event, FakeLambdaContext())
+        return response["statusCode"], response_json(response)
+
+    def ask_custodian(self, disclosure_id: str, contact_id: str = CONTACT) -> Any:
+        return self.handlers["decrypt"](
+            {"disclosure_id": disclosure_id, "contact_id": contact_id}, FakeLambdaContext()
+        )
+
+    def approved_and_asked(self, contact: str = CONTACT) -> tuple[str, dict[str, Any]]:
+        """Requested, approved, the release prepared and taken in by the custodian (as the workflow does)."""
+        disclosure_id = self.waiting(contact)
+        status, body = self.decide(disclosure_id, "approve")
+        assert status == 200, body
+        release = self.step("prepare_release", disclosure_id)
+        assert self.handlers["intake"](release, FakeLambdaContext())["status"] == "pending"
+        return disclosure_id, release
+
     def waiting(self, contact: str = CONTACT) -> str:
         status, body = self.request(contact)
         assert status == 202, body
@@ -121,8 +151,9 @@ class Stack:
         )
 
     def item(self, disclosure_id: str, sk: str = "request") -> dict[str, Any] | None:
+        table = self.tables["DISCLOSURE_RESULTS_TABLE" if sk == "result" else "DISCLOSURES_TABLE"]
         found = boto3.client("dynamodb").get_item(
-            TableName=self.tables["DISCLOSURES_TABLE"],
+            TableName=table,
             Key=to_item({"pk": f"disclosure#{disclosure_id}", "sk": sk}),
         )
         item: dict[str, Any] | None = found.get("Item")
@@ -131,7 +162,7 @@ class Stack:
     def everything_stored(self) -> str:
         dump = ""
         client = boto3.client("dynamodb")
-        for variable in ("DISCLOSURES_TABLE", "AUDIT_TABLE"):
+        for variable in ("DISCLOSURES_TABLE", "DISCLOSURE_RESULTS_TABLE", "AUDIT_TABLE"):
             dump += json.dumps(client.scan(TableName=self.tables[variable])["Items"])
         return dump
 
@@ -143,29 +174,34 @@ class Stack:
 def stack(aws: None, monkeypatch: pytest.MonkeyPatch, load_handler: Callable[[str], Handler]) -> Stack:
     # Each state is called by hand here: moto must not run the machine (a local stack may have set it to).
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": False})
+    monkeypatch.setenv("CUSTODIAN_POLL_SECONDS", "5")
     tables = {}
     for logical_id, variable in (
         ("DisclosuresTable", "DISCLOSURES_TABLE"),
+        ("DisclosureResultsTable", "DISCLOSURE_RESULTS_TABLE"),
         ("ContactsTable", "CONTACTS_TABLE"),
         ("OfficeContactsTable", "OFFICE_CONTACTS_TABLE"),
         ("AuditTable", "AUDIT_TABLE"),
     ):
         tables[variable] = create_table_from_template(logical_id)
         monkeypatch.setenv(variable, tables[variable])
+    tables["RELEASES_TABLE"] = custodian_environment(
+        monkeypatch, tables["CONTACTS_TABLE"], tables["DISCLOSURE_RESULTS_TABLE"]
+    )
     kms = boto3.client("kms")
-    keys = {
-        name: kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
-        for name in ("IDENTIFIER_KEY_ARN", "DISCLOSURE_KEY_ARN")
-    }
-    for name, arn in keys.items():
-        monkeypatch.setenv(name, arn)
+    keys = {"DISCLOSURE_KEY_ARN": kms.create_key()["KeyMetadata"]["Arn"]}
+    monkeypatch.setenv("DISCLOSURE_KEY_ARN", keys["DISCLOSURE_KEY_ARN"])
     definition = (REPO_ROOT / "infrastructure/statemachines/disclosure.asl.json").read_text()
+    for name, function in (
+        ("DisclosureStepsFunctionArn", "s"),
+        ("CustodianReleaseIntakeFunctionArn", "i"),
+        ("CustodianDecryptFunctionArn", "d"),
+    ):
+        definition = definition.replace(
+            "${" + name + "}", f"arn:aws:lambda:eu-west-1:123456789012:function:{function}"
+        )
     machine_arn = boto3.client("stepfunctions").create_state_machine(
-        name="disclosure",
-        definition=definition.replace(
-            "${DisclosureStepsFunctionArn}", "arn:aws:lambda:eu-west-1:123456789012:function:s"
-        ).replace("${DisclosureDecryptFunctionArn}", "arn:aws:lambda:eu-west-1:123456789012:function:d"),
-        roleArn="arn:aws:iam::123456789012:role/disclosure",
+        name="disclosure", definition=definition, roleArn="arn:aws:iam::123456789012:role/disclosure"
     )["stateMachineArn"]
     monkeypatch.setenv("DISCLOSURE_STATE_MACHINE_ARN", machine_arn)
     topic = boto3.client("sns").create_topic(Name="compliance")["TopicArn"]
@@ -178,28 +214,16 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch, load_handler: Callable[[st
     monkeypatch.setenv("DISCLOSURE_APPROVAL_SECONDS", "600")
     monkeypatch.delenv("DISCLOSURE_APPROVALS_NEEDED", raising=False)
 
-    vault = KmsIdentifierVault(keys["IDENTIFIER_KEY_ARN"], "unused-pseudonym-key")
+    now = clock.now()
+    old = now - timedelta(days=400)
+    create_period_keys([now, old])
+    kept_until = now.date() + timedelta(days=365)
+    put_contact(tables["CONTACTS_TABLE"], CONTACT, now, kept_until)
+    put_contact(tables["CONTACTS_TABLE"], OTHER, now, kept_until, sealed_for=CONTACT)
+    put_contact(tables["CONTACTS_TABLE"], ERASED, old, None)
+    # Past its last day, but its ciphertext not swept yet (or restored from a backup): gone all the same.
+    put_contact(tables["CONTACTS_TABLE"], PAST_RETENTION, old, now.date() - timedelta(days=1))
     dynamodb = boto3.client("dynamodb")
-    for contact_id, sealed_for in ((CONTACT, CONTACT), (OTHER, CONTACT), (ERASED, None)):
-        ciphertext = (
-            vault.seal(sealed_for, "voice", identifiers.phone(NUMBER), identifiers.reference(CALL_SID))
-            if sealed_for is not None
-            else None
-        )
-        record = ContactRecord(
-            id=contact_id,
-            channel="voice",
-            line="national",
-            started_at=datetime(2026, 3, 1, tzinfo=UTC),
-            region="Utrecht",
-            limit_outcome="allowed",
-            identifier_ciphertext=ciphertext,
-            identifier_retain_until="2027-01-01" if ciphertext else None,
-        )
-        dynamodb.put_item(
-            TableName=tables["CONTACTS_TABLE"],
-            Item=to_item(record.model_dump(mode="json", exclude_none=True)),
-        )
     office = OfficeContact(
         id=OFFICE,
         channel="voice",
@@ -214,6 +238,8 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch, load_handler: Callable[[st
         "api": load_handler("functions/disclosures/app.py"),
         "steps": load_handler("functions/disclosure_steps/app.py"),
         "decrypt": load_handler("functions/disclosure_decrypt/app.py"),
+        "intake": load_handler("functions/release_intake/app.py"),
+        "custodian_api": load_handler("functions/custodian_releases/app.py"),
     }
     built = Stack(tables, keys, handlers, machine_arn, queue_url)
 
@@ -224,7 +250,7 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch, load_handler: Callable[[st
     return built
 
 
-def test_a_disclosure_from_request_to_one_time_delivery(
+def test_a_disclosure_from_request_through_the_custodian_to_one_time_delivery(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, created = stack.request()
@@ -234,7 +260,11 @@ def test_a_disclosure_from_request_to_one_time_delivery(
     [(operation, params)] = stack.sfn_calls
     assert operation == "StartExecution"
     assert params["name"] == disclosure_id
-    assert json.loads(params["input"]) == {"disclosure_id": disclosure_id, "approval_timeout_seconds": 600}
+    assert json.loads(params["input"]) == {
+        "disclosure_id": disclosure_id,
+        "approval_timeout_seconds": 600,
+        "custodian_poll_seconds": 5,
+    }
 
     stack.step("record_requested", disclosure_id)
     stack.step("await_decision", disclosure_id, task_token=TOKEN)
@@ -265,11 +295,46 @@ def test_a_disclosure_from_request_to_one_time_delivery(
         {"taskToken": TOKEN, "output": '{"decision": "approved"}'},
     )
 
-    answer = stack.handlers["decrypt"]({"disclosure_id": disclosure_id}, FakeLambdaContext())
-    assert answer == {"disclosure_id": disclosure_id, "status": "decrypted"}
+    # The organisation asks the custodian (PrepareRelease, RequestCustodianRelease): ids and grounds only.
+    release = stack.step("prepare_release", disclosure_id)
+    assert release == {
+        "disclosure_id": disclosure_id,
+        "contact_id": CONTACT,
+        "basis": "legal_order_126nc",
+        "grounds": {"legal_order": LEGAL_ORDER, "consent": None},
+        "approved_by": ["comp-1"],
+        "approved_at": body["approved_at"],
+    }
+    intake = stack.handlers["intake"](release, FakeLambdaContext())
+    assert intake == {"disclosure_id": disclosure_id, "status": "pending"}
+    shown = stack.api("GET", "/disclosures/{id}", "pro-1", "professional", disclosure_id=disclosure_id)[1]
+    assert shown["status"] == "awaiting_custodian"
+
+    # Approved by the organisation, not yet confirmed by the custodian: nothing to deliver (P7).
+    assert stack.ask_custodian(disclosure_id) == {"disclosure_id": disclosure_id, "status": "pending"}
+    assert stack.item(disclosure_id, "result") is None
+    status, _ = stack.api(
+        "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
+    )
+    assert status == 409
+
+    status, confirmed = stack.custodian(
+        "POST", "/releases/{disclosure_id}/confirm", disclosure_id, {"reason": "Demand verified."}
+    )
+    assert (status, confirmed["status"]) == (200, "confirmed")
+    answer = stack.ask_custodian(disclosure_id)
+    assert answer == {
+        "disclosure_id": disclosure_id,
+        "status": "decrypted",
+        "decided_by": "officer-1",
+        "decided_at": confirmed["decided_at"],
+    }
     result_item = stack.item(disclosure_id, "result")
     assert result_item is not None
     assert int(result_item["expires_at"]["N"]) > datetime.now(UTC).timestamp() + 23 * 3600
+    stack.step(
+        "record_decrypted", disclosure_id, decided_by=answer["decided_by"], decided_at=answer["decided_at"]
+    )
     stack.step("record_delivered", disclosure_id)
     assert NUMBER not in stack.everything_stored()
     assert CALL_SID not in stack.everything_stored()
@@ -278,6 +343,9 @@ def test_a_disclosure_from_request_to_one_time_delivery(
     assert status == 200
     assert shown["status"] == "delivered"
     assert {"token_ciphertext", "token_sha256", "identifier"}.isdisjoint(shown)
+    assert ("release_confirmed", "officer-1") in [
+        (entry["event"], entry["actor"]) for entry in shown["timeline"]
+    ]
     assert NUMBER not in json.dumps(shown)
 
     status, _ = stack.api(
@@ -301,17 +369,22 @@ def test_a_disclosure_from_request_to_one_time_delivery(
         "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
     )
     assert status == 410
+    # The workflow asking again after delivery gets `decrypted`, and no second result.
+    assert stack.ask_custodian(disclosure_id)["status"] == "decrypted"
+    assert stack.item(disclosure_id, "result") is None
     assert stack.audit_actions() == [
         "disclosure.requested",
         "disclosure.approved",
+        "disclosure.release_requested",
+        "disclosure.release_confirmed",
         "disclosure.decrypted",
         "disclosure.delivered",
         "disclosure.retrieved",
     ]
     assert NUMBER not in stack.everything_stored()
     logged = capsys.readouterr()
-    for secret in (NUMBER, CALL_SID, TOKEN):
-        assert secret not in logged.out + logged.err, "no identifier or token in any log line"
+    assert leaks(logged.out, logged.err) == [], "no identifier in any log line"
+    assert TOKEN not in logged.out + logged.err
 
 
 @pytest.mark.parametrize(
@@ -321,7 +394,8 @@ def test_a_disclosure_from_request_to_one_time_delivery(
         (CONTACT, {"basis": None}, 422, "legal basis"),
         (CONTACT, {"third_party_danger": None}, 422, "third_party_danger"),
         (OFFICE, {}, 422, "office-line"),
-        (ERASED, {}, 410, "erased"),
+        (ERASED, {}, 410, "erased by retention"),
+        (PAST_RETENTION, {}, 410, "erased by retention"),
         ("f" * 32, {}, 404, "No helpline contact"),
     ],
 )
@@ -389,35 +463,70 @@ def test_a_second_approval_by_the_same_officer_does_not_count(
     assert stack.audit_actions().count("disclosure.approved") == 2
 
 
-def test_decrypt_refuses_an_unapproved_request_without_a_word_of_the_identifier(stack: Stack) -> None:
-    disclosure_id = stack.waiting()
-    with pytest.raises(Exception, match="not approved") as raised:
-        stack.handlers["decrypt"]({"disclosure_id": disclosure_id}, FakeLambdaContext())
-    assert type(raised.value).__name__ == "DisclosureDecryptFailed"
-    assert NUMBER not in str(raised.value)
-    assert stack.item(disclosure_id, "result") is None
-
-
-def test_decrypt_detects_a_ciphertext_copied_from_another_contact(
-    stack: Stack, capsys: pytest.CaptureFixture[str]
+def test_an_organisation_calling_the_custodian_itself_gets_nothing_without_its_officer(
+    stack: Stack,
 ) -> None:
-    """OTHER's record holds CONTACT's ciphertext: the contact id inside does not match (P7)."""
-    disclosure_id = stack.waiting(OTHER)
-    assert stack.decide(disclosure_id, "approve")[0] == 200
-    with pytest.raises(Exception, match="does not belong") as raised:
-        stack.handlers["decrypt"]({"disclosure_id": disclosure_id}, FakeLambdaContext())
-    error = raised.value
-    assert type(error).__name__ == "DisclosureDecryptFailed"
-    for text in (str(error), repr(error), repr(error.args), str(error.__cause__), str(error.__context__)):
-        assert NUMBER not in text
-        assert CALL_SID not in text
-    assert error.__cause__ is None
+    """P7: skipping compliance and sending the custodian a release of its own making decrypts nothing;
+    only the custodian's officer's confirmation, in the custodian's own record, opens the identifier."""
+    disclosure_id = stack.waiting()
+    forged = {
+        "disclosure_id": disclosure_id,
+        "contact_id": CONTACT,
+        "basis": "legal_order_126nc",
+        "grounds": {"legal_order": LEGAL_ORDER},
+        "approved_by": ["nobody"],
+        "approved_at": "2026-03-15T11:00:00Z",
+    }
+    assert stack.handlers["intake"](forged, FakeLambdaContext())["status"] == "pending"
+    for _ in range(3):
+        assert stack.ask_custodian(disclosure_id)["status"] == "pending"
     assert stack.item(disclosure_id, "result") is None
-    stack.step("record_failed", disclosure_id)
-    assert stack.audit_actions()[-1] == "disclosure.failed"
-    logged = capsys.readouterr()
-    assert NUMBER not in logged.out + logged.err
-    assert CALL_SID not in logged.out + logged.err
+
+
+def test_a_release_refused_by_the_custodian_ends_the_request_without_a_result(stack: Stack) -> None:
+    disclosure_id, _ = stack.approved_and_asked()
+    status, _ = stack.custodian(
+        "POST", "/releases/{disclosure_id}/refuse", disclosure_id, {"reason": "No demand on file."}
+    )
+    assert status == 200
+    answer = stack.ask_custodian(disclosure_id)
+    assert (answer["status"], answer["reason"]) == ("refused", "No demand on file.")
+    stack.step(
+        "record_refused",
+        disclosure_id,
+        decided_by=answer["decided_by"],
+        decided_at=answer["decided_at"],
+        reason=answer["reason"],
+    )
+    shown = stack.api("GET", "/disclosures/{id}", "pro-1", "professional", disclosure_id=disclosure_id)[1]
+    assert shown["status"] == "refused"
+    assert shown["timeline"][-1]["reason"] == "No demand on file."
+    status, body = stack.api(
+        "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
+    )
+    assert (status, body["message"]) == (410, "There is no result: the request was refused")
+    assert stack.item(disclosure_id, "result") is None
+    assert stack.audit_actions()[-1] == "disclosure.release_refused"
+
+
+def test_a_contact_that_passed_retention_while_awaiting_the_custodian_is_erased(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """P7: the request was made in time, but by the time the custodian came to open it the identifier's
+    last day had passed: erased by retention, nothing decrypted, 410."""
+    disclosure_id, _ = stack.approved_and_asked()
+    stack.custodian("POST", "/releases/{disclosure_id}/confirm", disclosure_id, {"reason": "Verified."})
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + timedelta(days=367))
+    answer = stack.ask_custodian(disclosure_id)
+    assert (answer["status"], answer["reason"]) == ("erased", "erased by retention")
+    stack.step("record_erased", disclosure_id)
+    status, body = stack.api(
+        "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
+    )
+    assert status == 410
+    assert "erased by retention" in body["message"]
+    assert stack.item(disclosure_id, "result") is None
 
 
 def test_a_token_sealed_for_one_request_does_not_open_for_another(stack: Stack) -> None:
@@ -431,12 +540,26 @@ def test_a_token_sealed_for_one_request_does_not_open_for_another(stack: Stack) 
         )
 
 
-def test_template_gives_the_functions_what_the_code_reads() -> None:
+def test_templates_give_the_functions_what_the_code_reads() -> None:
     template = Path(REPO_ROOT / "template.yaml").read_text()
     for variable in (
         "DISCLOSURE_STATE_MACHINE_ARN",
         "COMPLIANCE_TOPIC_ARN",
         "DISCLOSURES_TABLE",
+        "DISCLOSURE_RESULTS_TABLE",
         "DISCLOSURE_KEY_ARN",
+        "CUSTODIAN_POLL_SECONDS",
+        "CustodianReleaseIntakeFunctionArn",
+        "CustodianDecryptFunctionArn",
     ):
         assert variable in template
+    custodian = CUSTODIAN_TEMPLATE.read_text()
+    for variable in (
+        "RELEASES_TABLE",
+        "ORGANISATION_CONTACTS_TABLE_ARN",
+        "ORGANISATION_DISCLOSURE_RESULTS_TABLE_ARN",
+        "DISCLOSURE_KEY_ARN",
+        "IDENTIFIER_KEY_ALIAS_PREFIX",
+        "RELEASE_CONFIRMATION_HOURS",
+    ):
+        assert variable in custodian

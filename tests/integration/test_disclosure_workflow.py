@@ -1,9 +1,17 @@
-"""The disclosure workflow on the in-process local stack with a four-second approval deadline (P7)."""
+"""The disclosure workflow on the in-process local stack (both stacks, one stand-in), its state machine
+run by moto's Step Functions engine with a four-second approval deadline and a one-second custodian poll.
+
+P7: an approved request delivers nothing until the custodian's own officer confirms, then once; a
+refusal or the custodian's deadline ends it without a result. P3: the workflow's history, the answers
+and the organisation's tables hold no identifier in any format.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +19,7 @@ import requests
 from support import wait_until
 from twilio.request_validator import RequestValidator
 
+from helpline import clock
 from local_stack.stack import LocalStack, LocalStackConfig
 
 HELPLINE_NUMBER = "+31881234000"
@@ -27,7 +36,7 @@ def stack() -> Iterator[LocalStack]:
 
 def token_of(stack: LocalStack, group: str) -> str:
     user = stack.outputs["DemoUsers"][group]
-    return stack.id_token(user["username"], user["password"])
+    return stack.id_token(user["username"], user["password"], custodian=group == "custodian")
 
 
 def as_user(
@@ -35,6 +44,18 @@ def as_user(
 ) -> requests.Response:
     return requests.request(
         method, stack.api_url + path, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+
+
+def as_custodian(
+    stack: LocalStack, token: str, method: str, path: str, body: dict[str, Any] | None = None
+) -> requests.Response:
+    return requests.request(
+        method,
+        stack.custodian_api_url + path,
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
     )
 
 
@@ -66,15 +87,172 @@ def consent(contact_id: str) -> dict[str, Any]:
     }
 
 
+def formats(number: str) -> list[str]:
+    """+31687650004, 0687650004, 06-87650004: every way the number could be written."""
+    national = "0" + number.removeprefix("+31")
+    return [number, national, f"{national[:2]}-{national[2:]}"]
+
+
+def status_of(stack: LocalStack, token: str, disclosure_id: str) -> str:
+    return str(as_user(stack, token, "GET", f"/disclosures/{disclosure_id}").json()["status"])
+
+
+def approved(stack: LocalStack, caller: str) -> tuple[str, str, str]:
+    """A consent request for a new call from `caller`, approved by compliance; (professional token,
+    disclosure id, contact id) once the workflow waits for the custodian."""
+    professional = token_of(stack, "professional")
+    contact_id = called_contact(stack, caller)
+    created = as_user(stack, professional, "POST", "/disclosures", consent(contact_id))
+    assert created.status_code == 202, created.text
+    disclosure_id = created.json()["id"]
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "awaiting_decision", timeout_s=30)
+    decision = as_user(
+        stack,
+        token_of(stack, "compliance"),
+        "POST",
+        f"/disclosures/{disclosure_id}/approve",
+        {"reason": "Consent recorded and checked."},
+    )
+    assert decision.status_code == 200, decision.text
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "awaiting_custodian", timeout_s=30)
+    return professional, disclosure_id, contact_id
+
+
+def result_item(stack: LocalStack, disclosure_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = (
+        stack.client("dynamodb")
+        .get_item(
+            TableName=stack.provisioned.physical["DisclosuresTable"],
+            Key={"pk": {"S": f"disclosure#{disclosure_id}"}, "sk": {"S": "result"}},
+        )
+        .get("Item")
+    )
+    return item
+
+
+def history_events(stack: LocalStack, disclosure_id: str) -> list[dict[str, Any]]:
+    sfn = stack.client("stepfunctions")
+    machine = stack.provisioned.physical["DisclosureStateMachine"]
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{disclosure_id}"
+    events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return events
+
+
+def times_asked(stack: LocalStack, disclosure_id: str) -> int:
+    """How often the workflow has entered AskCustodian (the custodian's decrypt function) so far."""
+    return sum(
+        1
+        for event in history_events(stack, disclosure_id)
+        if event.get("stateEnteredEventDetails", {}).get("name") == "AskCustodian"
+    )
+
+
+def test_approved_but_unconfirmed_delivers_nothing_and_confirmed_delivers_once(stack: LocalStack) -> None:
+    caller = "+31687650004"
+    professional, disclosure_id, contact_id = approved(stack, caller)
+
+    # Several polls of the custodian later, still nothing: the organisation's approval is not a release.
+    custodian = token_of(stack, "custodian")
+    wait_until(lambda: times_asked(stack, disclosure_id) >= 3, timeout_s=30)
+    listed = as_custodian(stack, custodian, "GET", "/releases").json()["items"]
+    assert [item["status"] for item in listed if item["disclosure_id"] == disclosure_id] == ["pending"]
+    assert status_of(stack, professional, disclosure_id) == "awaiting_custodian"
+    early = as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result")
+    assert early.status_code == 409
+    assert result_item(stack, disclosure_id) is None
+
+    release = as_custodian(stack, custodian, "GET", f"/releases/{disclosure_id}")
+    assert release.status_code == 200
+    assert release.headers["Cache-Control"] == "no-store"
+    assert release.json()["grounds"]["consent"]["recorded_by"] == "demo-professional"
+    assert release.json()["contact_id"] == contact_id
+
+    # The organisation's own officers have no say at the custodian.
+    compliance = token_of(stack, "compliance")
+    foreign = as_custodian(
+        stack, compliance, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "We approve ourselves."}
+    )
+    assert foreign.status_code in (401, 403)
+
+    confirmed = as_custodian(
+        stack, custodian, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "Consent verified."}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "delivered", timeout_s=30)
+
+    result = as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result")
+    assert result.status_code == 200
+    assert result.json()["identifier"] == caller
+    again = as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result")
+    assert again.status_code == 410
+
+    shown = as_user(stack, compliance, "GET", f"/disclosures/{disclosure_id}").json()
+    events = [(entry["event"], entry["actor"]) for entry in shown["timeline"]]
+    assert ("release_confirmed", "demo-custodian") in events
+    audit = as_user(stack, compliance, "GET", "/audit?limit=500").json()["items"]
+    actions = [entry["action"] for entry in audit if entry["subject"] == disclosure_id]
+    assert actions == [
+        "disclosure.requested",
+        "disclosure.approved",
+        "disclosure.release_requested",
+        "disclosure.release_confirmed",
+        "disclosure.decrypted",
+        "disclosure.delivered",
+        "disclosure.retrieved",
+    ]
+    assert as_user(stack, compliance, "GET", "/audit/verify").json()["ok"] is True
+
+    history = json.dumps(history_events(stack, disclosure_id), default=str)
+    assert "RecordDecrypted" in history, "the history was read (the check below is not vacuous)"
+    seen = history + json.dumps(shown) + json.dumps(audit) + release.text
+    assert [form for form in formats(caller) if form in seen] == [], "no identifier in the workflow's history"
+
+
+def test_a_release_refused_by_the_custodian_yields_nothing(stack: LocalStack) -> None:
+    professional, disclosure_id, _ = approved(stack, "+31687650005")
+    custodian = token_of(stack, "custodian")
+    wait_until(
+        lambda: as_custodian(stack, custodian, "GET", f"/releases/{disclosure_id}").status_code == 200,
+        timeout_s=30,
+    )
+    refused = as_custodian(
+        stack, custodian, "POST", f"/releases/{disclosure_id}/refuse", {"reason": "No consent on file."}
+    )
+    assert refused.status_code == 200, refused.text
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "refused", timeout_s=30)
+    assert as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result").status_code == 410
+    late = as_custodian(stack, custodian, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "Oops."})
+    assert late.status_code == 409
+    assert result_item(stack, disclosure_id) is None
+
+
+def test_a_release_nobody_at_the_custodian_decides_in_time_expires(stack: LocalStack) -> None:
+    """As for approvals: past the custodian's deadline (600 s locally) the request is expired, 409 after."""
+    professional, disclosure_id, _ = approved(stack, "+31687650006")
+    custodian = token_of(stack, "custodian")
+    wait_until(
+        lambda: as_custodian(stack, custodian, "GET", f"/releases/{disclosure_id}").status_code == 200,
+        timeout_s=30,
+    )
+    clock.advance(timedelta(seconds=601))
+    try:
+        wait_until(lambda: status_of(stack, professional, disclosure_id) == "expired", timeout_s=30)
+        late = as_custodian(
+            stack, custodian, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "Too late."}
+        )
+        assert late.status_code == 409
+        assert as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result").status_code == 410
+    finally:
+        clock.reset()
+    assert result_item(stack, disclosure_id) is None
+
+
 def test_a_request_expires_when_nobody_decides_in_time(stack: LocalStack) -> None:
     professional = token_of(stack, "professional")
     contact_id = called_contact(stack, "+31687650002")
     disclosure_id = as_user(stack, professional, "POST", "/disclosures", consent(contact_id)).json()["id"]
 
-    def status() -> str:
-        return str(as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}").json()["status"])
-
-    wait_until(lambda: status() == "expired", timeout_s=30)
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "expired", timeout_s=30)
     compliance = token_of(stack, "compliance")
     late = as_user(
         stack, compliance, "POST", f"/disclosures/{disclosure_id}/approve", {"reason": "Too late."}
@@ -97,17 +275,9 @@ def test_nobody_approves_their_own_request_even_holding_both_groups(stack: Local
     contact_id = called_contact(stack, "+31687650003")
 
     disclosure_id = as_user(stack, both, "POST", "/disclosures", consent(contact_id)).json()["id"]
-    wait_until(
-        lambda: (
-            as_user(stack, both, "GET", f"/disclosures/{disclosure_id}").json()["status"]
-            == "awaiting_decision"
-        ),
-        timeout_s=30,
-    )
+    wait_until(lambda: status_of(stack, both, disclosure_id) == "awaiting_decision", timeout_s=30)
     own = as_user(
         stack, both, "POST", f"/disclosures/{disclosure_id}/approve", {"reason": "I approve my own."}
     )
     assert own.status_code == 403
-    assert (
-        as_user(stack, both, "GET", f"/disclosures/{disclosure_id}").json()["status"] == "awaiting_decision"
-    )
+    assert status_of(stack, both, disclosure_id) == "awaiting_decision"

@@ -16,6 +16,8 @@ import pytest
 import requests
 from support import wait_until
 
+from helpline import clock
+from helpline.periods import next_period, period_of
 from local_stack.stack import LocalStack, LocalStackConfig
 from local_stack.template import REPO_ROOT, load_template, resources_of_type
 
@@ -115,7 +117,7 @@ def test_user_pool_has_every_group_and_a_demo_user_each(stack: LocalStack) -> No
     groups = stack.client("cognito-idp").list_groups(UserPoolId=stack.provisioned.user_pool_id)["Groups"]
     assert {g["GroupName"] for g in groups} == declared
     assert declared == {"volunteer", "mentor", "staff", "professional", "compliance", "admin"}
-    assert set(stack.outputs["DemoUsers"]) == declared
+    assert set(stack.outputs["DemoUsers"]) == declared | {"custodian"}, "and the custodian's own demo user"
 
 
 def test_secrets_are_configured_and_reported(stack: LocalStack) -> None:
@@ -138,8 +140,12 @@ def test_state_machine_is_the_definition_file_with_its_substitutions(stack: Loca
     assert local_definition["States"].keys() == file_definition["States"].keys()
     assert machine["type"] == declared["Type"]
     assert "${" not in machine["definition"], "every substitution is applied"
-    assert local_definition["States"]["DecryptForRequester"]["Resource"].endswith(
-        ":function:conformance-disclosure-decrypt"
+    custodian = stack.config.custodian_stack_name
+    assert local_definition["States"]["AskCustodian"]["Resource"].endswith(
+        f":function:{custodian}-disclosure-decrypt"
+    ), "the workflow asks the custodian's decrypt function, never one of its own"
+    assert local_definition["States"]["RequestCustodianRelease"]["Resource"].endswith(
+        f":function:{custodian}-release-intake"
     )
 
 
@@ -281,3 +287,43 @@ def test_the_api_is_browsable_at_swagger(stack: LocalStack) -> None:
     assert requests.get(stack.api_url + "/swagger/no-such-asset.js", timeout=10).status_code == 404
     escape = requests.get(stack.api_url + "/swagger/%2e%2e/%2e%2e/%2e%2e/pyproject.toml", timeout=10)
     assert escape.status_code == 404, "nothing outside the Swagger UI assets is served"
+
+
+def test_the_custodians_stack_runs_beside_the_organisations(stack: LocalStack) -> None:
+    """Issue 8: both templates are provisioned; the custodian has its own pool, group, user and API."""
+    pool = stack.custodian.provisioned.user_pool_id
+    assert pool
+    assert pool != stack.provisioned.user_pool_id
+    groups = stack.client("cognito-idp").list_groups(UserPoolId=pool)["Groups"]
+    assert [g["GroupName"] for g in groups] == ["custodian"]
+    assert stack.outputs["DemoUsers"]["custodian"]["username"] == "demo-custodian"
+    assert stack.outputs["CustodianApiUrl"] == stack.custodian_api_url
+    for path in ("/releases", f"/releases/{uuid.uuid4().hex}"):
+        assert requests.get(stack.custodian_api_url + path, timeout=10).status_code == 401
+    custodian = stack.outputs["DemoUsers"]["custodian"]
+    token = stack.id_token(custodian["username"], custodian["password"], custodian=True)
+    listed = requests.get(stack.custodian_api_url + "/releases", headers={"Authorization": token}, timeout=10)
+    assert listed.status_code == 200
+    assert (
+        requests.get(stack.api_url + "/lines", headers={"Authorization": token}, timeout=10).status_code
+        == 401
+    )
+
+
+def test_this_and_next_months_keys_exist_for_identifiers_and_transcripts(stack: LocalStack) -> None:
+    """P7: the key stewards ran at start, so nothing waits for a key at the turn of a month."""
+    this_month = period_of(clock.now())
+    aliases = {a["AliasName"] for a in stack.client("kms").list_aliases()["Aliases"]}
+    for prefix in (
+        f"alias/{stack.config.custodian_stack_name}/identifiers",
+        f"alias/{stack.config.stack_name}/transcripts",
+    ):
+        assert {f"{prefix}/{this_month}", f"{prefix}/{next_period(this_month)}"} <= aliases
+
+
+def test_buckets_are_versioned_as_declared(stack: LocalStack) -> None:
+    s3 = stack.client("s3")
+    for logical_id, resource in resources_of_type(TEMPLATE, "AWS::S3::Bucket").items():
+        declared = resource["Properties"].get("VersioningConfiguration", {}).get("Status")
+        found = s3.get_bucket_versioning(Bucket=stack.provisioned.physical[logical_id]).get("Status")
+        assert found == declared, logical_id

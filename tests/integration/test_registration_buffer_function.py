@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from api_events import FakeLambdaContext, sqs_event
+
+from helpline import clock
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -138,3 +141,26 @@ def test_an_end_before_its_registration_is_retried(handler: Handler, contacts_ta
     response = handler(sqs_event(json.dumps(end), message_ids=["early-end"]), FakeLambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": "early-end"}]}
     assert items(contacts_table) == []
+
+
+def test_a_registration_that_waited_past_its_identifier_retention_is_stored_without_it(
+    handler: Handler, contacts_table: str
+) -> None:
+    """P7: past its date the identifier is gone at once, also when its registration was still in the
+    queue; the anonymised record (P8) and its TTL stay."""
+    today = clock.now().date()
+    expired = record(
+        identifier_ciphertext="c2VjcmV0",
+        identifier_retain_until=(today - timedelta(days=1)).isoformat(),
+        expires_at=86_400 * 30_000,
+    )
+    kept = record(identifier_ciphertext="c2VjcmV0", identifier_retain_until=today.isoformat())
+    bodies = [json.dumps({"kind": "registration", "record": r}) for r in (expired, kept)]
+
+    assert handler(sqs_event(*bodies), FakeLambdaContext()) == {"batchItemFailures": []}
+
+    stored = {item["id"]["S"]: item for item in items(contacts_table)}
+    assert "identifier_ciphertext" not in stored[expired["id"]]
+    assert stored[expired["id"]]["identifier_retain_until"] == {"S": expired["identifier_retain_until"]}
+    assert stored[expired["id"]]["expires_at"] == {"N": str(86_400 * 30_000)}
+    assert stored[kept["id"]]["identifier_ciphertext"] == {"S": "c2VjcmV0"}

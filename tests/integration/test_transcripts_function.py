@@ -11,11 +11,13 @@ import pytest
 from api_events import FakeLambdaContext, response_json, rest_event
 from conftest import create_table_from_template
 
+from helpline import clock, periods
 from helpline.dal.audit import audit_log
 from helpline.dal.dynamodb import to_item
 from helpline.dal.kms import KmsTranscriptSealer, kms_session
 from helpline.dal.transcript_reader import transcript_reader
 from helpline.dal.transcripts import DynamoTranscriptStore
+from helpline.logic import retention
 from helpline.models.contacts import ContactRecord
 from helpline.routes.transcripts import create_transcripts_app
 from helpline.settings import get_settings
@@ -25,10 +27,29 @@ CHAT = "a" * 32
 OTHER = "b" * 32
 CALL = "c" * 32
 T0 = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
+APRIL = datetime(2026, 4, 1, 0, 0, 5, tzinfo=UTC)
 
 
 def fake_scrub(text: str) -> str:
     return text.replace("Marieke", "[PERSOON-1]")
+
+
+REGION = "eu-west-1"
+ALIAS_NAME_PREFIX = "alias/test-org/transcripts"
+
+
+def alias_prefix() -> str:
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    return f"arn:aws:kms:{REGION}:{account}:{ALIAS_NAME_PREFIX}"
+
+
+def create_period_key(moment: datetime) -> None:
+    """The transcript key of `moment`'s month, aliased `<prefix>/<YYYY-MM>` as the key steward names it."""
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
+    kms.create_alias(
+        AliasName=f"{ALIAS_NAME_PREFIX}/{periods.period_of(moment)}", TargetKeyId=key["KeyMetadata"]["KeyId"]
+    )
 
 
 @pytest.fixture
@@ -36,8 +57,9 @@ def world(contacts_table: str, aws: None, monkeypatch: pytest.MonkeyPatch) -> It
     tables = {name: create_table_from_template(name) for name in ("TranscriptsTable", "AuditTable")}
     monkeypatch.setenv("TRANSCRIPTS_TABLE", tables["TranscriptsTable"])
     monkeypatch.setenv("AUDIT_TABLE", tables["AuditTable"])
-    key = boto3.client("kms").create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")
-    monkeypatch.setenv("TRANSCRIPT_KEY_ARN", key["KeyMetadata"]["Arn"])
+    for moment in (T0, APRIL):
+        create_period_key(moment)
+    monkeypatch.setenv("TRANSCRIPT_KEY_ALIAS_PREFIX", alias_prefix())
     get_settings.cache_clear()
     kms_session.cache_clear()
     transcript_reader.cache_clear()
@@ -55,13 +77,25 @@ def world(contacts_table: str, aws: None, monkeypatch: pytest.MonkeyPatch) -> It
         )
     yield tables
     transcript_reader.cache_clear()
+    clock.reset()
 
 
-def seal(contact_id: str, seq: int, sender: str, text: str, sealed_for: str | None = None) -> None:
-    sealer = KmsTranscriptSealer(get_settings().transcript_key_arn)
-    store = DynamoTranscriptStore(get_settings().transcripts_table, 365)
-    ciphertext = sealer.seal(sealed_for or contact_id, "chat", sender, text)
-    store.append(contact_id, seq, sender, ciphertext, T0 + timedelta(minutes=seq))
+def seal(
+    contact_id: str,
+    seq: int,
+    sender: str,
+    text: str,
+    sealed_for: str | None = None,
+    received_at: datetime = T0,
+    expires_at: int | None = None,
+) -> None:
+    """As ingest stores a part: sealed under the key of its receipt month, with its TTL."""
+    sealer = KmsTranscriptSealer(get_settings().transcript_key_alias_prefix)
+    store = DynamoTranscriptStore(get_settings().transcripts_table)
+    ciphertext = sealer.seal(sealed_for or contact_id, "chat", sender, text, received_at)
+    if expires_at is None:
+        expires_at = retention.expiry_epoch(clock.now(), 180)
+    store.append(contact_id, seq, sender, ciphertext, T0 + timedelta(minutes=seq), expires_at)
 
 
 @pytest.fixture
@@ -149,3 +183,44 @@ def test_the_handler_module_uses_the_scrubber_package(
     seal(CHAT, 1, "contact", "Ik ben Marieke.")
     status, body = call(load_handler("functions/transcripts/app.py"), read_event(CHAT))
     assert (status, body["parts"][0]["text"]) == (200, "Ik ben [PERSOON-1].")
+
+
+# ---------------------------------------------------------------- retention (P8)
+
+
+def texts(handler: Handler, contact_id: str = CHAT) -> list[str]:
+    status, body = call(handler, read_event(contact_id))
+    assert status == 200
+    return [part["text"] for part in body["parts"]]
+
+
+def test_parts_sealed_under_the_keys_of_different_months_are_all_read(handler: Handler) -> None:
+    """A chat across the turn of the month: each part under its own receipt month's key (P7)."""
+    seal(CHAT, 1, "contact", "Nog in maart.", received_at=T0)
+    seal(CHAT, 2, "volunteer", "En nu april.", received_at=APRIL)
+    assert texts(handler) == ["Nog in maart.", "En nu april."]
+
+
+def test_a_part_past_its_expiry_is_gone_at_once_before_any_ttl(handler: Handler) -> None:
+    """Logical erasure: the row is still in the table (TTL has not run), the read skips it, and the
+    audit log counts only what was shown."""
+    today = retention.receipt_day(clock.now())
+    seal(CHAT, 1, "contact", "Al verlopen.", expires_at=retention.epoch_of_day(today))
+    seal(CHAT, 2, "contact", "Nog bewaard.")
+    assert texts(handler) == ["Nog bewaard."]
+    rows = boto3.client("dynamodb").query(
+        TableName=get_settings().transcripts_table,
+        KeyConditionExpression="contact_id = :c",
+        ExpressionAttributeValues={":c": {"S": CHAT}},
+    )["Items"]
+    assert len(rows) == 2, "physically still there: only the sweep and TTL delete"
+    (entry,) = audit_log().entries()
+    assert entry.details["parts"] == "1"
+
+
+def test_moving_the_clock_past_the_retention_empties_the_transcript(handler: Handler) -> None:
+    """The local stack's rehearsal clock (`helpline.clock.advance`) is the reader's clock too."""
+    seal(CHAT, 1, "contact", "Hoi")
+    assert texts(handler) == ["Hoi"]
+    clock.advance(timedelta(days=181))
+    assert texts(handler) == []

@@ -1,4 +1,5 @@
-"""Disclosure rules (P6, P7) over the in-memory fakes: legal basis, four eyes, once-only delivery."""
+"""Disclosure rules (P6, P7) over the in-memory fakes: legal basis, four eyes, the custodian's answer
+recorded (P3), once-only delivery."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ from helpline.dal.memory_disclosures import (
 )
 from helpline.dal.memory_staff import InMemoryAuditLog
 from helpline.logic.audit import verify_chain
+from helpline.logic.disclosure_workflow import (
+    await_decision,
+    prepare_release,
+    record_decrypted,
+    record_outcome,
+    record_refused,
+    record_requested,
+)
 from helpline.logic.disclosures import (
     DisclosureConfig,
     DisclosureConflict,
@@ -25,13 +34,9 @@ from helpline.logic.disclosures import (
     DisclosureGone,
     DisclosureNotFound,
     DisclosureRefused,
-    await_decision,
     decide,
-    decrypt_for_requester,
     get_disclosure,
     list_disclosures,
-    record_outcome,
-    record_requested,
     refusal,
     request_disclosure,
     retrieve_result,
@@ -39,6 +44,7 @@ from helpline.logic.disclosures import (
 from helpline.models.disclosures import DisclosureRequestIn, SealedIdentifier
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=30)  # the custodian's officer took a day and more to confirm
 CONTACT = "c" * 32
 ERASED = "e" * 32
 OFFICE = "0" * 32
@@ -120,11 +126,30 @@ class World:
             at,
         )
 
-    def delivered(self) -> None:
+    def awaiting_custodian(self) -> Any:
         self.waiting()
         self.decide("approve", COMP)
-        decrypt_for_requester(DISCLOSURE, self.store, self.contacts, self.sealer, self.audit, NOW)
-        record_outcome("record_delivered", DISCLOSURE, self.store, self.audit, NOW)
+        return prepare_release(DISCLOSURE, self.store, self.audit, NOW)
+
+    def custodian_released(self, at: datetime = LATER) -> None:
+        """What the custodian's decrypt function does once its officer confirmed: the sealed result."""
+        result = {
+            "identifier": NUMBER,
+            "identifier_type": "phone",
+            "provider_reference": "CA1",
+            "basis": "legal_order_126nc",
+            "contact_id": CONTACT,
+        }
+        self.store.put_result(DISCLOSURE, self.sealer.seal(DISCLOSURE, result), at + timedelta(hours=24), at)
+
+    def decrypted(self, at: datetime = LATER) -> None:
+        self.awaiting_custodian()
+        self.custodian_released(at)
+        record_decrypted(DISCLOSURE, "officer-1", at - timedelta(minutes=1), self.store, self.audit, at)
+
+    def delivered(self, at: datetime = LATER) -> None:
+        self.decrypted(at)
+        record_outcome("record_delivered", DISCLOSURE, self.store, self.audit, at)
 
     def actions(self) -> list[str]:
         return [entry.action for entry in self.audit.entries()]
@@ -173,6 +198,12 @@ def test_contact_must_be_a_helpline_contact_with_its_identifier(contact: str, er
     assert world.workflow.started == []
 
 
+def test_a_contact_past_retention_is_gone_by_retention() -> None:
+    """P7: an erased identifier (past `identifier_retain_until`, or swept) is 410, saying why."""
+    with pytest.raises(DisclosureGone, match="erased by retention"):
+        World().request(legal_request(contact_id=ERASED))
+
+
 def test_request_is_stored_audited_and_started_with_ids_only() -> None:
     world = World()
     world.request()
@@ -215,7 +246,7 @@ def test_approval_resumes_the_workflow_and_is_audited() -> None:
     assert world.workflow.succeeded == [(TOKEN, {"decision": "approved"})]
     item = world.store.requests[DISCLOSURE]
     assert item.token_ciphertext is None
-    assert item.result_expires_at == NOW + timedelta(hours=24)
+    assert item.result_expires_at is None, "the result's 24 hours start when the custodian decrypts"
     assert world.actions() == ["disclosure.requested", "disclosure.approved"]
     assert world.audit.entries()[-1].actor == "comp-1"
 
@@ -253,24 +284,6 @@ def test_decision_after_the_deadline_is_a_conflict() -> None:
     assert "disclosure.expired" in world.actions()
 
 
-def test_decrypt_needs_approval() -> None:
-    world = World()
-    world.waiting()
-    with pytest.raises(DisclosureConflict):
-        decrypt_for_requester(DISCLOSURE, world.store, world.contacts, world.sealer, world.audit, NOW)
-    assert world.store.results == {}
-
-
-def test_decrypt_refuses_a_ciphertext_of_another_contact() -> None:
-    world = World()
-    world.waiting()
-    world.decide("approve", COMP)
-    world.contacts.helpline[CONTACT] = SealedIdentifier(contact_id="b" * 32, kind="phone", value=NUMBER)
-    with pytest.raises(DisclosureConflict):
-        decrypt_for_requester(DISCLOSURE, world.store, world.contacts, world.sealer, world.audit, NOW)
-    assert world.store.results == {}
-
-
 def test_result_once_to_the_requester_within_24_hours() -> None:
     world = World()
     world.delivered()
@@ -278,8 +291,8 @@ def test_result_once_to_the_requester_within_24_hours() -> None:
     assert NUMBER not in sealed
     assert NUMBER not in world.store.requests[DISCLOSURE].model_dump_json()
     with pytest.raises(DisclosureForbidden):
-        retrieve_result(DISCLOSURE, PRO2, world.store, world.sealer, world.audit, NOW)
-    result = retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, NOW)
+        retrieve_result(DISCLOSURE, PRO2, world.store, world.sealer, world.audit, LATER)
+    result = retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER)
     assert (result.identifier, result.identifier_type, result.provider_reference) == (NUMBER, "phone", "CA1")
     assert (result.contact_id, result.disclosure_id, result.basis) == (
         CONTACT,
@@ -289,10 +302,12 @@ def test_result_once_to_the_requester_within_24_hours() -> None:
     assert NUMBER not in repr(result)
     assert world.store.results == {}
     with pytest.raises(DisclosureGone):
-        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, NOW)
+        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER)
     assert world.actions() == [
         "disclosure.requested",
         "disclosure.approved",
+        "disclosure.release_requested",
+        "disclosure.release_confirmed",
         "disclosure.decrypted",
         "disclosure.delivered",
         "disclosure.retrieved",
@@ -305,18 +320,18 @@ def test_result_after_24_hours_is_gone_and_erased() -> None:
     world = World()
     world.delivered()
     with pytest.raises(DisclosureGone, match="24 hours"):
-        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, NOW + timedelta(hours=24))
+        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER + timedelta(hours=24))
     assert world.store.results == {}
     assert world.store.requests[DISCLOSURE].status == "expired"
 
 
 def test_record_delivered_after_retrieval_changes_nothing() -> None:
     world = World()
-    world.waiting()
-    world.decide("approve", COMP)
-    decrypt_for_requester(DISCLOSURE, world.store, world.contacts, world.sealer, world.audit, NOW)
-    retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, NOW)
-    assert record_outcome("record_delivered", DISCLOSURE, world.store, world.audit, NOW).status == "retrieved"
+    world.decrypted()
+    retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER)
+    assert (
+        record_outcome("record_delivered", DISCLOSURE, world.store, world.audit, LATER).status == "retrieved"
+    )
 
 
 def test_professionals_see_their_own_compliance_sees_all() -> None:
@@ -330,3 +345,141 @@ def test_professionals_see_their_own_compliance_sees_all() -> None:
     shown = get_disclosure(DISCLOSURE, COMP, world.store).model_dump()
     assert "token_ciphertext" not in shown
     assert "token_sha256" not in shown
+
+
+# ---------------------------------------------------------------- the custodian's part (P3, P7)
+
+
+def test_prepare_release_waits_for_the_custodian_and_asks_with_ids_basis_and_grounds_only() -> None:
+    world = World()
+    release = world.awaiting_custodian()
+    item = world.store.requests[DISCLOSURE]
+    assert item.status == "awaiting_custodian"
+    asked = release.model_dump(mode="json")
+    assert asked == {
+        "disclosure_id": DISCLOSURE,
+        "contact_id": CONTACT,
+        "basis": "legal_order_126nc",
+        "grounds": {"legal_order": LEGAL_ORDER, "consent": None},
+        "approved_by": ["comp-1"],
+        "approved_at": "2026-03-15T12:00:00Z",
+    }
+    assert "neighbour" not in json.dumps(asked), "free text stays with the organisation"
+    assert world.actions()[-1] == "disclosure.release_requested"
+    with pytest.raises(DisclosureConflict):
+        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, NOW)
+
+
+def test_prepare_release_is_idempotent() -> None:
+    world = World()
+    first = world.awaiting_custodian()
+    again = prepare_release(DISCLOSURE, world.store, world.audit, NOW + timedelta(seconds=5))
+    assert again == first
+    assert world.actions().count("disclosure.release_requested") == 1
+
+
+def test_a_consent_release_names_who_recorded_it_and_when_not_the_statement() -> None:
+    world = World()
+    consent = {"recorded_by": "pro-1", "recorded_at": "2026-03-15T11:00:00Z", "statement": "Pass it to my GP"}
+    world.request(legal_request(basis="consent", legal_order=None, third_party_danger=None, consent=consent))
+    record_requested(DISCLOSURE, world.store, NOW)
+    await_decision(DISCLOSURE, TOKEN, world.store, world.sealer, world.notifier, NOW)
+    world.decide("approve", COMP)
+    release = prepare_release(DISCLOSURE, world.store, world.audit, NOW)
+    assert release.grounds.model_dump(mode="json") == {
+        "legal_order": None,
+        "consent": {"recorded_by": "pro-1", "recorded_at": "2026-03-15T11:00:00Z"},
+    }
+    assert "GP" not in release.model_dump_json()
+
+
+@pytest.mark.parametrize("stage", ["requested", "awaiting_decision", "rejected"])
+def test_nothing_is_released_before_approval(stage: str) -> None:
+    world = World()
+    world.request()
+    if stage != "requested":
+        record_requested(DISCLOSURE, world.store, NOW)
+        await_decision(DISCLOSURE, TOKEN, world.store, world.sealer, world.notifier, NOW)
+    if stage == "rejected":
+        world.decide("reject", COMP)
+    with pytest.raises(DisclosureConflict):
+        prepare_release(DISCLOSURE, world.store, world.audit, NOW)
+    assert "disclosure.release_requested" not in world.actions()
+
+
+def test_record_decrypted_audits_the_custodian_officer_and_starts_the_24_hours() -> None:
+    world = World()
+    world.decrypted()
+    item = world.store.requests[DISCLOSURE]
+    assert item.status == "decrypted"
+    assert item.result_expires_at == LATER + timedelta(hours=24)
+    confirmed, decrypted = world.audit.entries()[-2:]
+    assert (confirmed.action, confirmed.actor) == ("disclosure.release_confirmed", "officer-1")
+    assert confirmed.details["party"] == "custodian"
+    assert (decrypted.action, decrypted.actor) == ("disclosure.decrypted", "custodian")
+    assert [entry.event for entry in item.timeline][-2:] == ["release_confirmed", "decrypted"]
+    assert verify_chain(world.audit.entries()).ok
+    # Retried by the workflow: nothing twice.
+    record_decrypted(DISCLOSURE, "officer-1", LATER, world.store, world.audit, LATER)
+    assert world.actions().count("disclosure.decrypted") == 1
+
+
+def test_record_decrypted_needs_the_custodian_to_have_been_asked() -> None:
+    world = World()
+    world.waiting()
+    world.decide("approve", COMP)
+    with pytest.raises(DisclosureConflict):
+        record_decrypted(DISCLOSURE, "officer-1", NOW, world.store, world.audit, NOW)
+
+
+def test_a_release_refused_by_the_custodian_never_yields_a_result() -> None:
+    world = World()
+    world.awaiting_custodian()
+    record_refused(DISCLOSURE, "officer-1", LATER, "no such demand on file", world.store, world.audit, LATER)
+    item = world.store.requests[DISCLOSURE]
+    assert item.status == "refused"
+    assert (item.timeline[-1].event, item.timeline[-1].actor, item.timeline[-1].reason) == (
+        "release_refused",
+        "officer-1",
+        "no such demand on file",
+    )
+    entry = world.audit.entries()[-1]
+    assert (entry.action, entry.actor, entry.details["party"]) == (
+        "disclosure.release_refused",
+        "officer-1",
+        "custodian",
+    )
+    assert "no such demand" not in json.dumps(entry.model_dump(mode="json"))
+    with pytest.raises(DisclosureGone, match="refused"):
+        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER)
+    assert record_outcome("record_expired", DISCLOSURE, world.store, world.audit, LATER).status == "refused"
+
+
+def test_an_approved_request_expires_when_the_custodian_does_not_decide_in_time() -> None:
+    world = World()
+    world.awaiting_custodian()
+    assert record_outcome("record_expired", DISCLOSURE, world.store, world.audit, LATER).status == "expired"
+    entry = world.audit.entries()[-1]
+    assert (entry.action, entry.details.get("stage")) == ("disclosure.expired", "custodian")
+    with pytest.raises(DisclosureGone):
+        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER)
+
+
+def test_an_identifier_erased_by_retention_before_the_release_is_recorded_as_erased() -> None:
+    world = World()
+    world.awaiting_custodian()
+    assert record_outcome("record_erased", DISCLOSURE, world.store, world.audit, LATER).status == "erased"
+    item = world.store.requests[DISCLOSURE]
+    assert item.timeline[-1].reason == "erased by retention"
+    assert world.actions()[-1] == "disclosure.erased"
+    with pytest.raises(DisclosureGone, match="erased by retention"):
+        retrieve_result(DISCLOSURE, PRO, world.store, world.sealer, world.audit, LATER)
+    record_outcome("record_erased", DISCLOSURE, world.store, world.audit, LATER)
+    assert world.actions().count("disclosure.erased") == 1
+
+
+def test_erased_is_only_an_answer_to_a_release() -> None:
+    world = World()
+    world.waiting()
+    with pytest.raises(DisclosureConflict):
+        record_outcome("record_erased", DISCLOSURE, world.store, world.audit, NOW)

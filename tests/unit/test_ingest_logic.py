@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -19,6 +19,8 @@ from helpline.dal.memory import (
     InMemoryRegistrationBuffer,
     InMemoryTranscriptStore,
 )
+from helpline.ingress import chat as chat_ingress
+from helpline.ingress import email as mail_ingress
 from helpline.logic.ingest import (
     IngestPolicy,
     IngestPorts,
@@ -29,8 +31,11 @@ from helpline.logic.ingest import (
     admit_contact,
     end_contact,
 )
+from helpline.logic.ports import DependencyError
+from helpline.models.contacts import ContactRecord
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
 from helpline.models.lines import Line
+from helpline.providers import chat as chat_provider
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 NUMBER_FORMATS = ["+31612345678", "0612345678", "06-12345678"]
@@ -229,9 +234,12 @@ def test_end_sets_duration_once_and_ignores_stale_callbacks(ports: IngestPorts) 
     ref = identifiers.reference("CA-end")
     final = ContactEnded("voice", ref, NOW + timedelta(seconds=95), 95, sequence=3)
 
-    assert end_contact(final, ports)
-    assert not end_contact(final, ports), "a repeated callback changes nothing"
-    assert not end_contact(ContactEnded("voice", ref, NOW, 1, sequence=2), ports), "an older one neither"
+    later = NOW + timedelta(seconds=96)
+    assert end_contact(final, ports, later)
+    assert not end_contact(final, ports, later), "a repeated callback changes nothing"
+    assert not end_contact(ContactEnded("voice", ref, NOW, 1, sequence=2), ports, later), (
+        "an older one neither"
+    )
 
     record = ports.contacts.items[admission.contact_id]  # type: ignore[attr-defined]
     assert record.duration_s == 95
@@ -241,7 +249,9 @@ def test_end_sets_duration_once_and_ignores_stale_callbacks(ports: IngestPorts) 
 def test_end_without_duration_is_measured_from_the_start(ports: IngestPorts) -> None:
     admission = admit_contact(call(sid="chat-1"), ports, POLICY, NOW)
     end_contact(
-        ContactEnded("chat", identifiers.reference("chat-1"), NOW + timedelta(minutes=7), None), ports
+        ContactEnded("chat", identifiers.reference("chat-1"), NOW + timedelta(minutes=7), None),
+        ports,
+        NOW + timedelta(minutes=7),
     )
     assert ports.contacts.items[admission.contact_id].duration_s == 420  # type: ignore[attr-defined]
 
@@ -249,7 +259,7 @@ def test_end_without_duration_is_measured_from_the_start(ports: IngestPorts) -> 
 def test_an_end_before_the_record_is_stored_waits_in_the_buffer(ports: IngestPorts) -> None:
     ports.contacts.fail_next = 1  # type: ignore[attr-defined]
     admission = admit_contact(call(sid="CA-late"), ports, POLICY, NOW)
-    end_contact(ContactEnded("voice", identifiers.reference("CA-late"), NOW, 30, sequence=1), ports)
+    end_contact(ContactEnded("voice", identifiers.reference("CA-late"), NOW, 30, sequence=1), ports, NOW)
     kinds = [json.loads(m)["kind"] for m in ports.buffer.messages]  # type: ignore[attr-defined]
     assert kinds == ["registration", "ended"]
     assert json.loads(ports.buffer.messages[1])["contact_id"] == admission.contact_id  # type: ignore[attr-defined]
@@ -257,7 +267,7 @@ def test_an_end_before_the_record_is_stored_waits_in_the_buffer(ports: IngestPor
 
 def test_an_end_for_an_unknown_contact_is_reported(ports: IngestPorts) -> None:
     with pytest.raises(UnknownContactError):
-        end_contact(ContactEnded("voice", identifiers.reference("CA-never"), NOW, 3), ports)
+        end_contact(ContactEnded("voice", identifiers.reference("CA-never"), NOW, 3), ports, NOW)
 
 
 def test_transcript_parts_are_sealed_in_order_and_stored_once(ports: IngestPorts) -> None:
@@ -274,9 +284,11 @@ def test_transcript_parts_are_sealed_in_order_and_stored_once(ports: IngestPorts
         "chat", ref, "volunteer", "Fijn dat je er bent.", NOW + timedelta(seconds=4), "m2"
     )
 
-    assert add_transcript_part(second, transcript_ports)
-    assert add_transcript_part(first, transcript_ports)
-    assert not add_transcript_part(first, transcript_ports), "a redelivered message is stored once"
+    assert add_transcript_part(second, transcript_ports, POLICY, NOW + timedelta(seconds=5))
+    assert add_transcript_part(first, transcript_ports, POLICY, NOW + timedelta(seconds=5))
+    assert not add_transcript_part(first, transcript_ports, POLICY, NOW + timedelta(seconds=9)), (
+        "a redelivered message is stored once"
+    )
 
     store = transcript_ports.transcripts.parts  # type: ignore[attr-defined]
     ordered = [store[key] for key in sorted(store)]
@@ -295,3 +307,269 @@ def test_logs_carry_no_identifier(ports: IngestPorts, caplog: pytest.LogCaptureF
     assert "contact_id" in text, "the log records and their extra fields were captured"
     for form in [*NUMBER_FORMATS, "31612345678", "CAsecret"]:
         assert form not in text
+
+
+# ---------------------------------------------------------------- retention from our receipt (P7, P8)
+
+RECEIVED = datetime(2026, 11, 29, 23, 59, 30, tzinfo=UTC)
+"""Our clock when the event arrives: every retention counts from its day, never from a provider's time."""
+CHAT_SECRET = "whsec_unit"
+ABSURD_CHAT_TIMES = [
+    "1970-01-01T00:00:00Z",
+    "2150-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-14:00",  # beyond UTC: overflowed before
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+14:00",  # before UTC's year 1: overflowed before
+]
+ABSURD_MAIL_DATES = [
+    "Thu, 01 Jan 1970 00:00:00 +0000",
+    "Wed, 01 Jan 2150 00:00:00 +0000",
+    "Fri, 31 Dec 9999 23:59:59 +0000",
+    "Fri, 31 Dec 9999 23:59:59 -1400",
+    "Mon, 01 Jan 0001 00:00:00 +1400",
+]
+
+
+def transcripts_for(ports: IngestPorts) -> TranscriptPorts:
+    return TranscriptPorts(
+        vault=ports.vault,
+        references=ports.references,
+        sealer=FakeTranscriptSealer(),
+        transcripts=InMemoryTranscriptStore(),
+    )
+
+
+def assert_retention_from_receipt(record: ContactRecord, ports: IngestPorts) -> None:
+    assert record.identifier_retain_until == date(2027, 11, 29), "receipt day + 365"
+    assert record.expires_at == int(datetime(2028, 11, 28, tzinfo=UTC).timestamp()), "receipt day + 730"
+    assert record.identifier_ciphertext is not None
+    assert ports.vault.periods[record.identifier_ciphertext] == "2026-11", "the receipt month's key"  # type: ignore[attr-defined]
+
+
+def assert_nothing_claimed_without_its_record(ports: IngestPorts) -> None:
+    """Every claimed reference names a stored record, and every used limit slot has one (P10)."""
+    records = ports.contacts.items  # type: ignore[attr-defined]
+    for entry in ports.references.entries.values():  # type: ignore[attr-defined]
+        assert entry.contact_id in records
+    slots = sum(len(times) for times in ports.limits.windows.values())  # type: ignore[attr-defined]
+    assert slots == sum(1 for record in records.values() if record.limit_outcome == "allowed")
+
+
+def chat_request(document: dict[str, object]) -> dict[str, object]:
+    raw = json.dumps(document).encode()
+    return {
+        "body": raw.decode(),
+        "headers": {"X-Helpline-Signature": chat_provider.sign(raw, CHAT_SECRET, RECEIVED)},
+    }
+
+
+def handle_chat(
+    ports: IngestPorts, transcripts: TranscriptPorts, document: dict[str, object]
+) -> dict[str, object]:
+    return chat_ingress.handle(
+        chat_request(document),
+        lambda: ports,
+        lambda: transcripts,
+        lambda: POLICY,
+        RECEIVED,
+        secret=lambda: CHAT_SECRET,
+    )
+
+
+@pytest.mark.parametrize("timestamp", ABSURD_CHAT_TIMES)
+def test_an_absurd_chat_timestamp_is_replaced_by_receipt_and_retention_counts_from_receipt(
+    ports: IngestPorts, timestamp: str
+) -> None:
+    """Issue 8: a chat `timestamp` in year 9999 gave 502 after the reference was claimed and a limit slot
+    used. Now every event is answered as usual, the record and the part are dated by our receipt, and
+    nothing is claimed without its record."""
+    transcripts = transcripts_for(ports)
+    session = {"session_id": f"sess-{timestamp}", "timestamp": timestamp}
+    opened = {"type": "chat.started", "channel": "web-chat", "client_ip": "203.0.113.9", **session}
+    said = {"type": "chat.message", "message_id": "m1", "sender": "contact", "text": "Hoi", **session}
+
+    answers = [
+        handle_chat(ports, transcripts, opened),
+        handle_chat(ports, transcripts, said),
+        handle_chat(ports, transcripts, {"type": "chat.ended", **session}),
+    ]
+
+    assert [answer["statusCode"] for answer in answers] == [200, 201, 200]
+    assert json.loads(str(answers[0]["body"]))["allowed"] is True
+    [record] = stored(ports)
+    assert record.started_at == RECEIVED.replace(microsecond=0)
+    assert record.ended_at == RECEIVED.replace(microsecond=0)
+    assert_retention_from_receipt(record, ports)
+    assert_nothing_claimed_without_its_record(ports)
+    [(key, (_, ciphertext, sent_at))] = transcripts.transcripts.parts.items()  # type: ignore[attr-defined]
+    assert sent_at == RECEIVED
+    assert transcripts.transcripts.expires_at[key] == int(datetime(2027, 5, 28, tzinfo=UTC).timestamp())  # type: ignore[attr-defined]
+    assert transcripts.sealer.periods[ciphertext] == "2026-11"  # type: ignore[attr-defined]
+
+
+class InMemoryRawMail:
+    """A versioned bucket of one key: each put adds a version; erasing removes every one."""
+
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, str], list[bytes]] = {}
+
+    def put(self, bucket: str, key: str, raw: bytes) -> None:
+        self.versions.setdefault((bucket, key), []).append(raw)
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return self.versions[(bucket, key)][-1]
+
+    def delete_every_version(self, bucket: str, key: str) -> int:
+        return len(self.versions.pop((bucket, key), []))
+
+
+def mail_with_date(date_header: str, message_id: str) -> bytes:
+    return (
+        f"From: Iemand <iemand@example.org>\r\nTo: hulp@hulplijn.example.org\r\nDate: {date_header}\r\n"
+        f"Message-ID: {message_id}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Ik wil iets vertellen.\r\n"
+    ).encode()
+
+
+@pytest.fixture
+def mail_ports(ports: IngestPorts) -> IngestPorts:
+    mailbox = Line(
+        line_id="mail",
+        kind="helpline",
+        channel="email",
+        address="hulp@hulplijn.example.org",
+        display_name="Mail",
+        updated_at=NOW,
+        updated_by="admin",
+    )
+    ports.lines.lines.append(mailbox)  # type: ignore[attr-defined]
+    return ports
+
+
+@pytest.mark.parametrize("date_header", ABSURD_MAIL_DATES)
+def test_an_absurd_mail_date_is_replaced_by_receipt_and_retention_counts_from_receipt(
+    mail_ports: IngestPorts, date_header: str
+) -> None:
+    """Issue 8: `Date: ... 2150` kept a transcript until 2151, `1970` set a TTL DynamoDB never acts on."""
+    transcripts = transcripts_for(mail_ports)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "mail/1", mail_with_date(date_header, "<m1@example.org>"))
+
+    helpline = mail_ingress.receive(
+        "bucket", "mail/1", mail, lambda: mail_ports, lambda: transcripts, lambda: POLICY, RECEIVED
+    )
+
+    assert helpline is True
+    [record] = stored(mail_ports)
+    assert record.started_at == RECEIVED.replace(microsecond=0)
+    assert_retention_from_receipt(record, mail_ports)
+    assert_nothing_claimed_without_its_record(mail_ports)
+    [(key, (_, _, sent_at))] = transcripts.transcripts.parts.items()  # type: ignore[attr-defined]
+    assert sent_at == RECEIVED
+    assert transcripts.transcripts.expires_at[key] == int(datetime(2027, 5, 28, tzinfo=UTC).timestamp())  # type: ignore[attr-defined]
+    assert mail.versions == {}, "the raw mail is gone once stored (P3)"
+
+
+def test_a_plausible_mail_date_is_kept_as_the_fact_but_retention_still_counts_from_receipt(
+    mail_ports: IngestPorts,
+) -> None:
+    """Written three days before we received it (it waited in a queue): the date stands, the clock is ours."""
+    transcripts = transcripts_for(mail_ports)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "mail/2", mail_with_date("Thu, 26 Nov 2026 21:00:00 +0000", "<m2@example.org>"))
+
+    mail_ingress.receive(
+        "bucket", "mail/2", mail, lambda: mail_ports, lambda: transcripts, lambda: POLICY, RECEIVED
+    )
+
+    [record] = stored(mail_ports)
+    assert record.started_at == datetime(2026, 11, 26, 21, tzinfo=UTC)
+    assert_retention_from_receipt(record, mail_ports)
+
+
+def test_a_mail_that_cannot_be_understood_is_still_deleted(mail_ports: IngestPorts) -> None:
+    mail = InMemoryRawMail()
+    mail.put("bucket", "mail/3", b"\x00\xff not a mail")
+    mail.put("bucket", "mail/3", b"\x00\xff a second version")
+    assert not mail_ingress.receive(
+        "bucket",
+        "mail/3",
+        mail,
+        lambda: mail_ports,
+        lambda: transcripts_for(mail_ports),
+        lambda: POLICY,
+        RECEIVED,
+    )
+    assert mail.versions == {}
+    assert stored(mail_ports) == []
+
+
+def test_a_mail_whose_body_cannot_be_stored_is_kept_for_the_retry(mail_ports: IngestPorts) -> None:
+    """A failure raises so the notification is retried; only a complete intake deletes the raw mail."""
+    transcripts = transcripts_for(mail_ports)
+    transcripts.transcripts.fail_next = 1  # type: ignore[attr-defined]
+    mail = InMemoryRawMail()
+    mail.put("bucket", "mail/4", mail_with_date("Sun, 29 Nov 2026 23:50:00 +0000", "<m4@example.org>"))
+    with pytest.raises(DependencyError):
+        mail_ingress.receive(
+            "bucket", "mail/4", mail, lambda: mail_ports, lambda: transcripts, lambda: POLICY, RECEIVED
+        )
+    assert list(mail.versions) == [("bucket", "mail/4")]
+
+    assert mail_ingress.receive(
+        "bucket", "mail/4", mail, lambda: mail_ports, lambda: transcripts, lambda: POLICY, RECEIVED
+    )
+    assert len(stored(mail_ports)) == 1, "the retry is a provider retry: one contact"
+    assert len(transcripts.transcripts.parts) == 1  # type: ignore[attr-defined]
+    assert mail.versions == {}
+
+
+@pytest.mark.parametrize(
+    "started_at",
+    [datetime(1970, 1, 1, tzinfo=UTC), datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)],
+)
+def test_registration_never_raises_for_a_timestamp(ports: IngestPorts, started_at: datetime) -> None:
+    """Voice and Connect too: the provider's start is judged before anything is claimed."""
+    admission = admit_contact(call(at=started_at), ports, POLICY, RECEIVED)
+    assert admission.allowed
+    [record] = stored(ports)
+    assert record.started_at == RECEIVED.replace(microsecond=0)
+    assert_retention_from_receipt(record, ports)
+    assert_nothing_claimed_without_its_record(ports)
+
+
+def test_a_plausible_start_is_kept_but_does_not_move_retention(ports: IngestPorts) -> None:
+    """A call that started 30 s before midnight and reached us after it: the start stands, the
+    retention counts from the day we received it."""
+    started = datetime(2026, 11, 29, 23, 59, 50, tzinfo=UTC)
+    admit_contact(call(at=started), ports, POLICY, datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC))
+    [record] = stored(ports)
+    assert record.started_at == started
+    assert record.identifier_retain_until == date(2027, 11, 30)
+
+
+def test_an_end_before_the_start_or_out_of_all_reason_is_kept_in_order(ports: IngestPorts) -> None:
+    admission = admit_contact(call(sid="CA-odd"), ports, POLICY, NOW)
+    ref = identifiers.reference("CA-odd")
+    end_contact(
+        ContactEnded("voice", ref, datetime.max.replace(tzinfo=UTC), None, 1),
+        ports,
+        NOW + timedelta(minutes=3),
+    )
+    record = ports.contacts.items[admission.contact_id]  # type: ignore[attr-defined]
+    assert record.ended_at == NOW + timedelta(minutes=3)
+    assert record.duration_s == 180
+    assert not end_contact(ContactEnded("voice", ref, NOW - timedelta(hours=2), None, 1), ports, NOW)
+
+
+def test_a_sealed_identifier_the_record_refuses_is_dropped_but_the_record_is_stored(
+    ports: IngestPorts,
+) -> None:
+    """Closed for data, open for the register: a claimed reference always gets its record."""
+    ports.vault.seal = lambda *args: "not base64!"  # type: ignore[method-assign]
+    admit_contact(call(), ports, POLICY, NOW)
+    [record] = stored(ports)
+    assert record.identifier_ciphertext is None
+    assert record.identifier_retain_until is None
+    assert_nothing_claimed_without_its_record(ports)

@@ -118,3 +118,50 @@ def test_closed_vocabularies(field: str, value: str) -> None:
 
 def test_line_may_be_unknown() -> None:
     assert ContactRecord.model_validate(record(line="unknown")).line == "unknown"
+
+
+# ---------------------------------------------------------------- erase_month: the sweep's sparse index
+
+
+def sealed(**overrides: Any) -> dict[str, Any]:
+    """A record with an encrypted identifier kept through 2027-11-29."""
+    return record(
+        identifier_ciphertext=base64.b64encode(b"kms-ciphertext").decode(),
+        identifier_retain_until="2027-11-29",
+        **overrides,
+    )
+
+
+def test_erase_month_is_derived_from_the_last_day_the_identifier_is_kept() -> None:
+    """P7: the sweep finds a ciphertext by the month it falls due in, not by when the contact was."""
+    contact = ContactRecord.model_validate(sealed())
+    assert (contact.month, contact.erase_month) == ("2026-11", "2027-11")
+    item = contact.model_dump(mode="json", exclude_none=True)
+    assert item["erase_month"] == "2027-11"
+    assert item["identifier_retain_until"] == "2027-11-29", "the index's range key sorts as dates"
+
+
+def test_an_erase_month_that_contradicts_the_retention_date_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="erase_month must be the month"):
+        ContactRecord.model_validate(sealed(erase_month="2027-10"))
+    assert ContactRecord.model_validate(sealed(erase_month="2027-11")).erase_month == "2027-11"
+
+
+@pytest.mark.parametrize("retain_until", [None, "2027-11-29"])
+def test_a_record_without_a_ciphertext_has_no_erase_month(retain_until: str | None) -> None:
+    """The index stays sparse: a record with nothing left to erase is not in it (and a stored item
+    has no `erase_month` attribute at all, not even a null)."""
+    contact = ContactRecord.model_validate(record(identifier_retain_until=retain_until))
+    assert contact.erase_month is None
+    assert "erase_month" not in contact.model_dump(mode="json", exclude_none=True)
+    with pytest.raises(ValidationError, match="only kept beside identifier_ciphertext"):
+        ContactRecord.model_validate(record(identifier_retain_until=retain_until, erase_month="2027-11"))
+
+
+def test_dropping_the_identifier_drops_its_erase_month() -> None:
+    contact = ContactRecord.model_validate(sealed())
+    erased = contact.without_identifier()
+    assert (erased.identifier_ciphertext, erased.erase_month) == (None, None)
+    assert erased.identifier_retain_until == contact.identifier_retain_until
+    assert ContactRecord.model_validate(erased.model_dump()) == erased, "still a valid record"
+    assert contact.erase_month == "2027-11", "the original is not changed"

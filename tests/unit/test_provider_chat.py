@@ -340,3 +340,44 @@ def test_the_models_have_a_json_schema_for_openapi() -> None:
     text = schema["$defs"]["ChatMessageEvent"]["properties"]["text"]
     assert text["maxLength"] == 8000
     assert schema["$defs"]["ChatEndedEvent"]["additionalProperties"] is False
+
+
+# --- absurd timestamps (P7, P8: retention is counted from our receipt, never from these) ----------
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "claimed"),
+    [
+        ("1970-01-01T00:00:00Z", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("2150-01-01T00:00:00Z", datetime(2150, 1, 1, tzinfo=UTC)),
+        ("9999-12-31T23:59:59Z", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("0001-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+        # Beyond what UTC can hold: converting them overflowed; now they are clamped to the ends.
+        ("9999-12-31T23:59:59-14:00", datetime.max.replace(tzinfo=UTC)),
+        ("0001-01-01T00:00:00+14:00", datetime.min.replace(tzinfo=UTC)),
+    ],
+)
+def test_an_absurd_timestamp_is_parsed_as_a_claim_without_an_exception(
+    timestamp: str, claimed: datetime
+) -> None:
+    """A person in crisis must be connected: chat.started is never refused for its clock. The claim is
+    passed on as is (clamped only where UTC cannot represent it); the domain decides whether to believe it."""
+    for document in (started(timestamp=timestamp), message(timestamp=timestamp), ended(timestamp=timestamp)):
+        event = chat.parse_event(body(document))
+        at = event.started_at if isinstance(event, ContactStarted) else None
+        at = event.sent_at if isinstance(event, TranscriptPart) else at
+        at = event.ended_at if isinstance(event, ContactEnded) else at
+        assert at == claimed
+        assert at is not None
+        assert at.tzinfo == UTC
+
+
+@pytest.mark.parametrize("timestamp", ["0000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", 1e20])
+def test_a_timestamp_that_is_no_time_at_all_is_a_400_naming_the_field_not_the_value(
+    timestamp: object,
+) -> None:
+    """Our own format: what is not ISO 8601 with a zone is refused before anything is claimed."""
+    with pytest.raises(MalformedEvent) as raised:
+        chat.parse_event(body(started(timestamp=timestamp)))
+    assert "timestamp:" in str(raised.value)
+    assert str(timestamp) not in str(raised.value)

@@ -304,3 +304,17 @@ def test_the_input_event_is_not_modified() -> None:
     before = copy.deepcopy(event)
     connect.contact_flow_event(event, NOW)
     assert event == before
+
+
+def test_an_initiation_time_utc_cannot_hold_is_clamped_not_raised() -> None:
+    """Year 9999 west of Greenwich overflowed the conversion to UTC, failing the contact flow."""
+    started = connect.contact_flow_event(flow_event(InitiationTimestamp="9999-12-31T23:59:59-14:00"), NOW)
+    assert started.started_at == datetime.max.replace(tzinfo=UTC)
+
+
+def test_a_clamped_time_gives_no_duration() -> None:
+    """A length computed from a clamped time would be millennia long: better none (the domain then
+    measures it from the registered start)."""
+    ended = connect.disconnected_event(contact_event(initiationTimestamp="0001-01-01T00:00:00+14:00"))
+    assert ended is not None
+    assert ended.duration_s is None

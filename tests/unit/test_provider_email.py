@@ -213,3 +213,28 @@ def test_error_messages_never_show_the_sender(raw: bytes) -> None:
         email_provider.parse_message(raw, NOW)
     assert_no_leak(str(raised.value))
     assert_no_leak(repr(raised.value))
+
+
+@pytest.mark.parametrize(
+    ("date", "claimed"),
+    [
+        ("Thu, 01 Jan 1970 00:00:00 +0000", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("Wed, 01 Jan 2150 00:00:00 +0000", datetime(2150, 1, 1, tzinfo=UTC)),
+        ("Fri, 31 Dec 9999 23:59:59 +0000", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        # West of Greenwich, 31 Dec 9999 is a moment UTC cannot hold: it overflowed, now it is clamped.
+        ("Fri, 31 Dec 9999 23:59:59 -1400", datetime.max.replace(tzinfo=UTC)),
+    ],
+)
+def test_an_absurd_date_is_read_as_a_claim_without_an_exception(date: str, claimed: datetime) -> None:
+    """The `Date:` header is the sender's claim; retention never counts from it (P7, P8), and no
+    value of it may make the intake fail (the notification would be retried for ever)."""
+    started, part = email_provider.parse_message(mime(date=date), NOW)
+    assert started.started_at == claimed
+    assert part.sent_at == claimed
+
+
+def test_a_date_in_year_one_does_not_break_the_intake() -> None:
+    """RFC 5322 years below 100 are read as two-digit years by the parser; whatever it makes of them,
+    it is an aware UTC time and no exception."""
+    started, _ = email_provider.parse_message(mime(date="Mon, 01 Jan 0001 00:00:00 +1400"), NOW)
+    assert started.started_at.tzinfo == UTC

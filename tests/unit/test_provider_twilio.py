@@ -429,3 +429,20 @@ def test_empty_twiml_is_an_empty_response() -> None:
     root = parse(twilio.empty_twiml())
     assert root.tag == "Response"
     assert list(root) == []
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "ended_at"),
+    [
+        ("Thu, 01 Jan 1970 00:00:00 +0000", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("Fri, 31 Dec 9999 23:59:59 -1400", datetime.max.replace(tzinfo=UTC)),
+    ],
+)
+def test_an_absurd_callback_timestamp_is_passed_on_without_an_exception(
+    timestamp: str, ended_at: datetime
+) -> None:
+    """A status callback must never fail on Twilio's clock: a time UTC cannot hold (it overflowed) is
+    clamped, and the domain replaces any implausible one by our receipt time."""
+    ended = twilio.status_callback(as_form(call_params(CallStatus="completed", Timestamp=timestamp)), NOW)
+    assert ended is not None
+    assert ended.ended_at == ended_at

@@ -1,4 +1,4 @@
-"""Who is calling the staff API, and may they use this route?
+"""Who is calling the staff API (or the custodian API), and may they use this route?
 
 API Gateway's Cognito authorizer has already checked the token; it passes the token's claims in
 `requestContext.authorizer.claims`. Access is denied unless a row of `ROUTE_PERMISSIONS` allows it
@@ -52,6 +52,21 @@ ROUTE_PERMISSIONS: Final[Mapping[RouteKey, frozenset[str]]] = {
 }
 """The one table of who may call what; every staff route of template.yaml has a row."""
 
+CUSTODIAN_GROUP: Final = "custodian"
+"""The one group of the custodian's own user pool (infrastructure/custodian/template.yaml)."""
+CUSTODIAN_GROUPS: Final = frozenset({CUSTODIAN_GROUP})
+
+CUSTODIAN_ROUTE_PERMISSIONS: Final[Mapping[RouteKey, frozenset[str]]] = {
+    # P3, P7: the custodian (the provider holding the identifier keys) confirms or refuses every
+    # release the organisation approved; only its own officers, in its own user pool, see or decide.
+    ("GET", "/releases"): CUSTODIAN_GROUPS,
+    ("GET", "/releases/{disclosure_id}"): CUSTODIAN_GROUPS,
+    ("POST", "/releases/{disclosure_id}/confirm"): CUSTODIAN_GROUPS,
+    ("POST", "/releases/{disclosure_id}/refuse"): CUSTODIAN_GROUPS,
+}
+"""The custodian API's table, apart from the organisation's: no organisation group appears in it, and
+no custodian route in `ROUTE_PERMISSIONS`, so neither user pool's groups open the other's routes."""
+
 
 class AccessDenied(Exception):
     """The request may not proceed; `status` and `message` are what the caller is told."""
@@ -77,7 +92,7 @@ class Forbidden(AccessDenied):
 
 @dataclass(frozen=True)
 class Caller:
-    """A signed-in staff member or volunteer (never a person who contacts a helpline)."""
+    """A signed-in staff member, volunteer or custodian officer (never a person who contacts a helpline)."""
 
     username: str
     groups: frozenset[str]
@@ -116,8 +131,10 @@ def caller_from_event(event: Mapping[str, Any]) -> Caller:
     return Caller(username=username, groups=parse_groups(claims.get("cognito:groups")))
 
 
-def route_key(event: Mapping[str, Any]) -> RouteKey | None:
-    """The (method, resource) of the event, as keys of ROUTE_PERMISSIONS are written.
+def route_key(
+    event: Mapping[str, Any], permissions: Mapping[RouteKey, frozenset[str]] = ROUTE_PERMISSIONS
+) -> RouteKey | None:
+    """The (method, resource) of the event, as keys of the permission table are written.
 
     API Gateway gives the template's resource path in `resource`; if an event lacks it, the concrete
     path is matched against the table's paths.
@@ -129,7 +146,7 @@ def route_key(event: Mapping[str, Any]) -> RouteKey | None:
     path = event.get("path")
     if not isinstance(path, str):
         return None
-    for known_method, template in ROUTE_PERMISSIONS:
+    for known_method, template in permissions:
         if known_method == method and _template_regex(template).fullmatch(path):
             return (method, template)
     return None
@@ -139,17 +156,24 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
-def check_permission(caller: Caller, key: RouteKey | None) -> None:
-    """Forbidden unless one of the caller's groups is allowed on the route."""
-    allowed = ROUTE_PERMISSIONS.get(key, frozenset()) if key is not None else frozenset()
+def check_permission(
+    caller: Caller,
+    key: RouteKey | None,
+    permissions: Mapping[RouteKey, frozenset[str]] = ROUTE_PERMISSIONS,
+) -> None:
+    """Forbidden unless one of the caller's groups is allowed on the route by `permissions`."""
+    allowed = permissions.get(key, frozenset()) if key is not None else frozenset()
     if not allowed:
         raise Forbidden("Forbidden: no group may use this route")
     if caller.groups.isdisjoint(allowed):
         raise Forbidden(f"Forbidden: this route is for the groups {', '.join(sorted(allowed))}")
 
 
-def authorize(event: Mapping[str, Any]) -> Caller:
-    """The caller of `event` if the permission table lets them use its route; else AccessDenied."""
+def authorize(
+    event: Mapping[str, Any], permissions: Mapping[RouteKey, frozenset[str]] = ROUTE_PERMISSIONS
+) -> Caller:
+    """The caller of `event` if the permission table (the organisation's unless another is given, such
+    as `CUSTODIAN_ROUTE_PERMISSIONS`) lets them use its route; else AccessDenied."""
     caller = caller_from_event(event)
-    check_permission(caller, route_key(event))
+    check_permission(caller, route_key(event, permissions), permissions)
     return caller

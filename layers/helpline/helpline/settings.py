@@ -81,6 +81,51 @@ class Settings(BaseModel):
         default=None, validation_alias="DISCLOSURE_STATE_MACHINE_ARN"
     )
     compliance_topic_arn_value: str | None = Field(default=None, validation_alias="COMPLIANCE_TOPIC_ARN")
+    identifier_key_alias_prefix_value: str | None = Field(
+        default=None, validation_alias="IDENTIFIER_KEY_ALIAS_PREFIX"
+    )
+    transcript_key_alias_prefix_value: str | None = Field(
+        default=None, validation_alias="TRANSCRIPT_KEY_ALIAS_PREFIX"
+    )
+    transcript_retention_days_value: str | None = Field(
+        default=None, validation_alias="TRANSCRIPT_RETENTION_DAYS"
+    )
+    register_retention_days_value: str | None = Field(
+        default=None, validation_alias="REGISTER_RETENTION_DAYS"
+    )
+    key_admin_account_value: str | None = Field(default=None, validation_alias="KEY_ADMIN_ACCOUNT")
+    key_deletion_window_days_value: str | None = Field(
+        default=None, validation_alias="KEY_DELETION_WINDOW_DAYS"
+    )
+    identifier_key_encrypt_account_value: str | None = Field(
+        default=None, validation_alias="IDENTIFIER_KEY_ENCRYPT_ACCOUNT"
+    )
+    identifier_key_decrypt_role_arn_value: str | None = Field(
+        default=None, validation_alias="IDENTIFIER_KEY_DECRYPT_ROLE_ARN"
+    )
+    transcript_key_encrypt_account_value: str | None = Field(
+        default=None, validation_alias="TRANSCRIPT_KEY_ENCRYPT_ACCOUNT"
+    )
+    transcript_key_decrypt_role_arn_value: str | None = Field(
+        default=None, validation_alias="TRANSCRIPT_KEY_DECRYPT_ROLE_ARN"
+    )
+    releases_table_name: str | None = Field(default=None, validation_alias="RELEASES_TABLE")
+    organisation_contacts_table_arn_value: str | None = Field(
+        default=None, validation_alias="ORGANISATION_CONTACTS_TABLE_ARN"
+    )
+    organisation_disclosure_results_table_arn_value: str | None = Field(
+        default=None, validation_alias="ORGANISATION_DISCLOSURE_RESULTS_TABLE_ARN"
+    )
+    disclosure_results_table_name: str | None = Field(
+        default=None, validation_alias="DISCLOSURE_RESULTS_TABLE"
+    )
+    release_confirmation_hours_value: str | None = Field(
+        default=None, validation_alias="RELEASE_CONFIRMATION_HOURS"
+    )
+    release_confirmation_seconds_value: str | None = Field(
+        default=None, validation_alias="RELEASE_CONFIRMATION_SECONDS"
+    )
+    custodian_poll_seconds_value: str | None = Field(default=None, validation_alias="CUSTODIAN_POLL_SECONDS")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
     """Public base URL Twilio calls, when it differs from the URL API Gateway sees (custom domain)."""
 
@@ -228,6 +273,101 @@ class Settings(BaseModel):
     def compliance_topic_arn(self) -> str:
         """SNS topic that tells compliance a disclosure waits for a decision (ComplianceTopic)."""
         return _required(self.compliance_topic_arn_value, "COMPLIANCE_TOPIC_ARN")
+
+    # ------------------------------------------------------------ per-period keys (P7, crypto-shredding)
+    @property
+    def identifier_key_alias_prefix(self) -> str:
+        """Alias ARN prefix of the custodian's per-period identifier keys (`<prefix>/<YYYY-MM>`, P2, P3, P7).
+
+        An alias ARN, because the keys live in the custodian's account: KMS takes a key in another
+        account only by its key or alias ARN. The Encryption SDK records each period key's ARN in the
+        message, so a message names the one key that can open it, until that key is destroyed.
+        """
+        return _required(self.identifier_key_alias_prefix_value, "IDENTIFIER_KEY_ALIAS_PREFIX")
+
+    @property
+    def transcript_key_alias_prefix(self) -> str:
+        """Alias ARN prefix of the organisation's per-period transcript keys (P8)."""
+        return _required(self.transcript_key_alias_prefix_value, "TRANSCRIPT_KEY_ALIAS_PREFIX")
+
+    @property
+    def transcript_retention_days(self) -> int:
+        """Days a chat or e-mail transcript is kept, counted from our receipt (P4, P8); default 180."""
+        return _positive_int(self.transcript_retention_days_value, "TRANSCRIPT_RETENTION_DAYS", 180)
+
+    @property
+    def register_retention_days(self) -> int:
+        """Days an anonymised register record is kept, counted from our receipt (P8); default 730."""
+        return _positive_int(self.register_retention_days_value, "REGISTER_RETENTION_DAYS", 730)
+
+    @property
+    def key_admin_account(self) -> str:
+        """Account that administers this stack's period keys (the custodian's for identifier keys)."""
+        return _required(self.key_admin_account_value, "KEY_ADMIN_ACCOUNT")
+
+    @property
+    def key_deletion_window_days(self) -> int:
+        """Days between retiring a period key and KMS destroying it (7 to 30); default 7."""
+        days = _positive_int(self.key_deletion_window_days_value, "KEY_DELETION_WINDOW_DAYS", 7)
+        if not 7 <= days <= 30:
+            raise InvalidSettingError("KEY_DELETION_WINDOW_DAYS", "between 7 and 30 (KMS's pending window)")
+        return days
+
+    @property
+    def identifier_key_encrypt_account(self) -> str:
+        """Account whose principals may encrypt (never decrypt) under identifier keys: the organisation's."""
+        return _required(self.identifier_key_encrypt_account_value, "IDENTIFIER_KEY_ENCRYPT_ACCOUNT")
+
+    @property
+    def identifier_key_decrypt_role_arn(self) -> str:
+        """The one role that may decrypt under identifier keys: the custodian's disclosure decrypt role."""
+        return _required(self.identifier_key_decrypt_role_arn_value, "IDENTIFIER_KEY_DECRYPT_ROLE_ARN")
+
+    @property
+    def transcript_key_encrypt_account(self) -> str:
+        """Account whose principals may encrypt under transcript keys."""
+        return _required(self.transcript_key_encrypt_account_value, "TRANSCRIPT_KEY_ENCRYPT_ACCOUNT")
+
+    @property
+    def transcript_key_decrypt_role_arn(self) -> str:
+        """The one role that may decrypt under transcript keys: the transcript reader's."""
+        return _required(self.transcript_key_decrypt_role_arn_value, "TRANSCRIPT_KEY_DECRYPT_ROLE_ARN")
+
+    # ------------------------------------------------------------ the custodian (P3, P7)
+    @property
+    def releases_table(self) -> str:
+        """The custodian's own record of each release and its officer's decision (ReleasesTable)."""
+        return _required(self.releases_table_name, "RELEASES_TABLE")
+
+    @property
+    def organisation_contacts_table_arn(self) -> str:
+        """The organisation's ContactsTable, by ARN: the custodian reads a contact's ciphertext from it."""
+        return _required(self.organisation_contacts_table_arn_value, "ORGANISATION_CONTACTS_TABLE_ARN")
+
+    @property
+    def organisation_disclosure_results_table_arn(self) -> str:
+        """The organisation's DisclosureResultsTable, by ARN: the custodian puts the sealed result there."""
+        return _required(
+            self.organisation_disclosure_results_table_arn_value, "ORGANISATION_DISCLOSURE_RESULTS_TABLE_ARN"
+        )
+
+    @property
+    def disclosure_results_table(self) -> str:
+        """Released results until their one retrieval, 24 hours at most, never backed up (P7)."""
+        return _required(self.disclosure_results_table_name, "DISCLOSURE_RESULTS_TABLE")
+
+    @property
+    def release_confirmation_seconds(self) -> int:
+        """Deadline for a custodian officer's decision on a release: RELEASE_CONFIRMATION_SECONDS if set
+        (tests, the local stack), else RELEASE_CONFIRMATION_HOURS hours; default 72 hours."""
+        if self.release_confirmation_seconds_value is not None:
+            return _positive_int(self.release_confirmation_seconds_value, "RELEASE_CONFIRMATION_SECONDS", 1)
+        return 3600 * _positive_int(self.release_confirmation_hours_value, "RELEASE_CONFIRMATION_HOURS", 72)
+
+    @property
+    def custodian_poll_seconds(self) -> int:
+        """Seconds the disclosure workflow waits between asking the custodian; default 300."""
+        return _positive_int(self.custodian_poll_seconds_value, "CUSTODIAN_POLL_SECONDS", 300)
 
 
 def _required(value: str | None, variable: str) -> str:

@@ -51,4 +51,6 @@ def ingest_policy() -> IngestPolicy:
         default_daily_limit=settings.contact_limit_per_day,
         identifier_retention_days=settings.identifier_retention_days,
         office_retention_days=settings.office_retention_days,
+        transcript_retention_days=settings.transcript_retention_days,
+        register_retention_days=settings.register_retention_days,
     )

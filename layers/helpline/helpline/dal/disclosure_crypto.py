@@ -3,11 +3,14 @@ identifier.
 
 - Task token and result: KMS `Encrypt`/`Decrypt` directly under DisclosureKey (DISCLOSURE_KEY_ARN), with
   the encryption context `{"purpose": "workflow-token" | "disclosure-result", "disclosure_id": id}`, so a
-  ciphertext only opens for its own request and purpose. Both are small, so no envelope is needed.
-- Identifier: the contact's Encryption SDK message (sealed by `dal.kms.KmsIdentifierVault.seal`) opened
-  with a `StrictAwsKmsMasterKeyProvider` on IDENTIFIER_KEY_ARN, its context checked
-  (`purpose=contact-identifier`). The SDK is imported inside `KmsIdentifierOpener` only, and only the
-  disclosure decrypt function, whose role alone may `kms:Decrypt` on that key, builds one.
+  ciphertext only opens for its own request and purpose. Both are small, so no envelope is needed. The
+  custodian's decrypt function seals a result (Encrypt only) under the organisation's key by its ARN.
+- Identifier: the contact's Encryption SDK message (sealed by `dal.kms.KmsIdentifierVault.seal` under
+  the custodian's key of its period) opened by `dal.envelope.PeriodKeyDecryptor`: a discovery provider
+  limited to the custodian's account (named in IDENTIFIER_KEY_ALIAS_PREFIX), its context checked
+  (`purpose=contact-identifier`). The SDK is imported only when a ciphertext is opened, and only the
+  custodian's decrypt function, whose role alone may `kms:Decrypt` under identifier keys, does so. A
+  period key destroyed by the key steward opens nothing any more (crypto-shredding).
 
 Errors name the operation only (`kms_errors`), never a value.
 """
@@ -17,9 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
+
+import botocore.session
 
 from helpline.dal.kms import kms_client, kms_errors, kms_session
 from helpline.logic.ports import DependencyError
@@ -103,19 +109,19 @@ class KmsResultSealer(KmsDisclosureSealer):
 
 
 class KmsIdentifierOpener:
-    """Opens a contact's `identifier_ciphertext` (P7). For the disclosure decrypt function only.
+    """Opens a contact's `identifier_ciphertext` (P7). For the custodian's decrypt function only.
 
-    The Encryption SDK message must name IDENTIFIER_KEY_ARN (strict provider) and carry the context
-    `purpose=contact-identifier`; the plaintext's `contact_id` is checked by the caller against the
-    request. A failure says which check failed, never what the plaintext held.
+    The Encryption SDK message names the period key it was sealed under; `PeriodKeyDecryptor` accepts
+    only keys of the custodian's account (the account of `alias_prefix`) and the context
+    `purpose=contact-identifier`. The plaintext's `contact_id` is checked by the caller against the
+    release. A failure says which step failed, never what the plaintext held.
     """
 
-    def __init__(self, key_arn: str) -> None:
-        from aws_encryption_sdk import CommitmentPolicy, EncryptionSDKClient
-        from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
-
-        self._client = EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
-        self._provider = StrictAwsKmsMasterKeyProvider(key_ids=[key_arn], botocore_session=kms_session())
+    def __init__(self, alias_prefix: str, session: botocore.session.Session | None = None) -> None:
+        self._alias_prefix = alias_prefix
+        self._session = session
+        self._decryptor: Any = None
+        self._lock = threading.Lock()
 
     def open(self, ciphertext: str) -> SealedIdentifier:
         try:
@@ -123,13 +129,22 @@ class KmsIdentifierOpener:
         except (binascii.Error, ValueError):
             raise CiphertextError("kms: identifier ciphertext is not base64") from None
         with kms_errors("Decrypt"):
-            plaintext, header = self._client.decrypt(source=blob, key_provider=self._provider)
-        if header.encryption_context.get("purpose") != IDENTIFIER_PURPOSE:
-            raise CiphertextError("kms: identifier ciphertext has the wrong encryption context")
+            plaintext: bytes = self._period_decryptor().decrypt(blob)
         try:
             return SealedIdentifier.model_validate_json(plaintext)
         except ValueError:
             raise CiphertextError("kms: identifier plaintext is not the sealed shape") from None
+
+    def _period_decryptor(self) -> Any:
+        """Built on the first ciphertext to open: only then is the Encryption SDK imported."""
+        with self._lock:
+            if self._decryptor is None:
+                from helpline.dal.envelope import PeriodKeyDecryptor
+
+                self._decryptor = PeriodKeyDecryptor(
+                    self._alias_prefix, IDENTIFIER_PURPOSE, self._session or kms_session()
+                )
+            return self._decryptor
 
 
 def token_sealer() -> KmsTokenSealer:
@@ -144,5 +159,6 @@ def result_sealer() -> KmsResultSealer:
 
 @cache
 def identifier_opener() -> KmsIdentifierOpener:
-    """On IDENTIFIER_KEY_ARN; one per process (tests call `identifier_opener.cache_clear()`)."""
-    return KmsIdentifierOpener(get_settings().identifier_key_arn)
+    """Under the periods of IDENTIFIER_KEY_ALIAS_PREFIX; one per process (tests call
+    `identifier_opener.cache_clear()`)."""
+    return KmsIdentifierOpener(get_settings().identifier_key_alias_prefix)

@@ -4,22 +4,28 @@ Items (pk `disclosure#<id>`):
 
 - sk `request`: the `DisclosureRecord` as JSON (ids, basis, legal order, approvals, timeline, the
   task token only sealed); `requested_by` and `requested_at` feed the `by-requester` index.
-- sk `result`: `ciphertext` (the released result sealed under DisclosureKey), `created_at`, and
-  `expires_at` (epoch seconds, 24 hours after approval) for the table's TTL. It has no `requested_by`,
-  so the index never shows it, and it is deleted when retrieved.
+The released result lives in DisclosureResultsTable (same key shape, sk `result`): `ciphertext` (sealed
+under DisclosureKey), `created_at`, and `expires_at` (epoch seconds, 24 hours after the custodian
+decrypted it) for the table's TTL. Put by the custodian's decrypt function, once, and deleted when
+retrieved. A table of its own because it must have no point-in-time backups (P7: a sealed identifier
+would otherwise be restorable for 35 days).
 
 Every update is conditional on `version` (optimistic locking): two decisions cannot both count. Only
 `UpdateItem` changes a request, since the workflow's roles may not `PutItem` it.
 
-Also here: `DynamoContactDirectory` (which table holds a contact id, P11) and `DynamoIdentifierSource`
-(the contact's ciphertext, for the decrypt function only).
+Also here: `DynamoContactDirectory` (which table holds a contact id, P11, and whether its identifier is
+still within retention), and for the custodian's decrypt function only, which reaches the organisation's
+tables by ARN: `DynamoIdentifierReader` (the contact's ciphertext and `identifier_retain_until`) and
+`DynamoResultDrop` (the one `result` item, written once).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from helpline import clock
 from helpline.dal.dynamodb import (
     ConditionFailedError,
     DynamoTable,
@@ -28,7 +34,8 @@ from helpline.dal.dynamodb import (
     to_item,
     utc_text,
 )
-from helpline.logic.disclosures import ContactState, StaleRecordError
+from helpline.logic.disclosures import ContactState, StaleRecordError, retention_over
+from helpline.logic.releases import StoredIdentifier
 from helpline.models.disclosures import DisclosureRecord
 from helpline.settings import get_settings
 
@@ -57,7 +64,22 @@ def _record(item: dict[str, Any]) -> DisclosureRecord:
 
 
 class DynamoDisclosureStore(DynamoTable):
-    """`DisclosureStore` on DisclosuresTable."""
+    """`DisclosureStore` on DisclosuresTable, and on DisclosureResultsTable for the released result."""
+
+    def __init__(
+        self,
+        table_name: str,
+        results_table: str | None = None,
+        client: DynamoDBClient | None = None,
+    ) -> None:
+        super().__init__(table_name, client)
+        self._results_table = results_table
+
+    @property
+    def _results(self) -> str:
+        """DisclosureResultsTable; read from the settings on first use, since only the disclosures
+        function is given it (DISCLOSURE_RESULTS_TABLE): the workflow's steps never touch a result."""
+        return self._results_table or get_settings().disclosure_results_table
 
     def create(self, item: DisclosureRecord) -> None:
         data = {"pk": _pk(item.id), "sk": REQUEST_SK, **item.model_dump(mode="json", exclude_none=True)}
@@ -79,33 +101,13 @@ class DynamoDisclosureStore(DynamoTable):
     def update(self, item: DisclosureRecord) -> DisclosureRecord:
         """SET every field of `item` (REMOVE those that are None), on condition of the stored version."""
         stored = item.model_copy(update={"version": item.version + 1})
-        data = stored.model_dump(mode="json")
-        names: dict[str, str] = {"#version": "version"}
-        values: dict[str, Any] = {":expected": item.version}
-        sets: list[str] = []
-        removes: list[str] = []
-        for index, (field, value) in enumerate(data.items()):
-            if field == "id":
-                continue
-            names[f"#f{index}"] = field
-            if value is None:
-                removes.append(f"#f{index}")
-            else:
-                values[f":v{index}"] = value
-                sets.append(f"#f{index} = :v{index}")
-        expression = "SET " + ", ".join(sets)
-        if removes:
-            expression += " REMOVE " + ", ".join(removes)
         try:
-            with dynamodb_errors("UpdateItem"):
-                self._dynamodb.update_item(
-                    TableName=self._table_name,
-                    Key=_key(item.id, REQUEST_SK),
-                    UpdateExpression=expression,
-                    ConditionExpression="#version = :expected",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=to_item(values),
-                )
+            self._update_versioned(
+                {"pk": _pk(item.id), "sk": REQUEST_SK},
+                stored.model_dump(mode="json"),
+                expected_version=item.version,
+                unchanged=frozenset({"id"}),
+            )
         except ConditionFailedError:
             raise StaleRecordError(item.id) from None
         return stored
@@ -130,22 +132,17 @@ class DynamoDisclosureStore(DynamoTable):
         return self._pages("Scan", request)
 
     def put_result(self, disclosure_id: str, ciphertext: str, expires_at: datetime, now: datetime) -> None:
-        data = {
-            "pk": _pk(disclosure_id),
-            "sk": RESULT_SK,
-            "ciphertext": ciphertext,
-            "created_at": utc_text(now),
-            "expires_at": int(expires_at.timestamp()),
-        }
         with dynamodb_errors("PutItem"):
-            self._dynamodb.put_item(TableName=self._table_name, Item=to_item(data))
+            self._dynamodb.put_item(
+                TableName=self._results, Item=_result_item(disclosure_id, ciphertext, expires_at, now)
+            )
 
     def take_result(self, disclosure_id: str) -> str | None:
         """DeleteItem returning the old item, on condition it exists: of two concurrent calls one wins."""
         try:
             with dynamodb_errors("DeleteItem"):
                 response = self._dynamodb.delete_item(
-                    TableName=self._table_name,
+                    TableName=self._results,
                     Key=_key(disclosure_id, RESULT_SK),
                     ConditionExpression="attribute_exists(pk)",
                     ReturnValues="ALL_OLD",
@@ -158,7 +155,7 @@ class DynamoDisclosureStore(DynamoTable):
 
     def delete_result(self, disclosure_id: str) -> None:
         with dynamodb_errors("DeleteItem"):
-            self._dynamodb.delete_item(TableName=self._table_name, Key=_key(disclosure_id, RESULT_SK))
+            self._dynamodb.delete_item(TableName=self._results, Key=_key(disclosure_id, RESULT_SK))
 
     def _pages(self, operation: str, request: dict[str, Any]) -> list[DisclosureRecord]:
         found: list[DisclosureRecord] = []
@@ -172,15 +169,50 @@ class DynamoDisclosureStore(DynamoTable):
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def _result_item(disclosure_id: str, ciphertext: str, expires_at: datetime, now: datetime) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": _pk(disclosure_id),
+            "sk": RESULT_SK,
+            "ciphertext": ciphertext,
+            "created_at": utc_text(now),
+            "expires_at": int(expires_at.timestamp()),
+        }
+    )
+
+
+def _today() -> date:
+    return clock.now().date()
+
+
+def _retain_until(value: object) -> date | None:
+    """The stored `identifier_retain_until` (ISO date text), or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 class DynamoContactDirectory(DynamoTable):
     """`ContactDirectory`: ContactsTable first (helpline, P8), then OfficeContactsTable (P11).
 
-    Reads only whether `identifier_ciphertext` is present (a projection), never the ciphertext itself.
+    Reads whether `identifier_ciphertext` is present and `identifier_retain_until` (a projection; the
+    ciphertext's value is not used). Past its retention date, on our clock, a contact is `erased` at
+    once (P7), whether or not the sweep and the key steward have erased it physically yet.
     """
 
-    def __init__(self, contacts_table: str, office_table: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(
+        self,
+        contacts_table: str,
+        office_table: str,
+        client: DynamoDBClient | None = None,
+        today: Callable[[], date] = _today,
+    ) -> None:
         super().__init__(contacts_table, client)
         self._office_table = office_table
+        self._today = today
 
     def state(self, contact_id: str) -> ContactState:
         key = to_item({"id": contact_id})
@@ -188,11 +220,19 @@ class DynamoContactDirectory(DynamoTable):
             found = self._dynamodb.get_item(
                 TableName=self._table_name,
                 Key=key,
-                ProjectionExpression="#id, #c",
-                ExpressionAttributeNames={"#id": "id", "#c": "identifier_ciphertext"},
+                ProjectionExpression="#id, #c, #r",
+                ExpressionAttributeNames={
+                    "#id": "id",
+                    "#c": "identifier_ciphertext",
+                    "#r": "identifier_retain_until",
+                },
             ).get("Item")
         if found:
-            return "helpline" if "identifier_ciphertext" in found else "erased"
+            data = from_item(found)
+            if "identifier_ciphertext" not in data:
+                return "erased"
+            retain_until = _retain_until(data.get("identifier_retain_until"))
+            return "erased" if retention_over(retain_until, self._today()) else "helpline"
         with dynamodb_errors("GetItem"):
             office = self._dynamodb.get_item(
                 TableName=self._office_table,
@@ -204,19 +244,53 @@ class DynamoContactDirectory(DynamoTable):
 
 
 class DynamoIdentifierReader(DynamoTable):
-    """The contact's `identifier_ciphertext` from ContactsTable (decrypt function only, P7)."""
+    """A contact's `identifier_ciphertext` and `identifier_retain_until` from the organisation's
+    ContactsTable, named by its ARN (the custodian's decrypt function only, P7).
 
-    def ciphertext(self, contact_id: str) -> str | None:
+    DynamoDB takes a table ARN as TableName, which is how a role of the custodian's account reads a
+    table of the organisation's (its resource policy allows GetItem to that role alone).
+    """
+
+    def stored(self, contact_id: str) -> StoredIdentifier | None:
         with dynamodb_errors("GetItem"):
             item = self._dynamodb.get_item(
                 TableName=self._table_name,
                 Key=to_item({"id": contact_id}),
-                ProjectionExpression="#c",
-                ExpressionAttributeNames={"#c": "identifier_ciphertext"},
+                ProjectionExpression="#id, #c, #r",
+                ExpressionAttributeNames={
+                    "#id": "id",
+                    "#c": "identifier_ciphertext",
+                    "#r": "identifier_retain_until",
+                },
                 ConsistentRead=True,
             ).get("Item")
-        value = from_item(item).get("identifier_ciphertext") if item else None
-        return value if isinstance(value, str) else None
+        if not item:
+            return None
+        data = from_item(item)
+        ciphertext = data.get("identifier_ciphertext")
+        return StoredIdentifier(
+            ciphertext=ciphertext if isinstance(ciphertext, str) else None,
+            retain_until=_retain_until(data.get("identifier_retain_until")),
+        )
+
+
+class DynamoResultDrop(DynamoTable):
+    """The `result` item of the organisation's DisclosureResultsTable, by ARN (the custodian's decrypt
+    function only): a PutItem on condition that none is there, so a result is written once."""
+
+    def put_result_once(
+        self, disclosure_id: str, ciphertext: str, expires_at: datetime, now: datetime
+    ) -> bool:
+        try:
+            with dynamodb_errors("PutItem"):
+                self._dynamodb.put_item(
+                    TableName=self._table_name,
+                    Item=_result_item(disclosure_id, ciphertext, expires_at, now),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except ConditionFailedError:
+            return False
+        return True
 
 
 def disclosure_store() -> DynamoDisclosureStore:
@@ -231,5 +305,10 @@ def contact_directory() -> DynamoContactDirectory:
 
 
 def identifier_reader() -> DynamoIdentifierReader:
-    """CONTACTS_TABLE, for the decrypt function."""
-    return DynamoIdentifierReader(get_settings().contacts_table)
+    """ORGANISATION_CONTACTS_TABLE_ARN, for the custodian's decrypt function."""
+    return DynamoIdentifierReader(get_settings().organisation_contacts_table_arn)
+
+
+def result_drop() -> DynamoResultDrop:
+    """ORGANISATION_DISCLOSURE_RESULTS_TABLE_ARN, for the custodian's decrypt function."""
+    return DynamoResultDrop(get_settings().organisation_disclosure_results_table_arn)

@@ -93,6 +93,45 @@ class DynamoTable:
     def _dynamodb(self) -> DynamoDBClient:
         return self._client if self._client is not None else dynamodb_client()
 
+    def _update_versioned(
+        self,
+        key: Mapping[str, Any],
+        data: Mapping[str, Any],
+        expected_version: int,
+        unchanged: frozenset[str] = frozenset(),
+    ) -> None:
+        """Optimistic locking: SET every field of `data` but the key's and `unchanged` (REMOVE those that
+        are None), on condition that the stored `version` is still `expected_version`;
+        `ConditionFailedError` if not.
+
+        Every field is written, not a diff, so what is stored is exactly the model that was validated.
+        """
+        names: dict[str, str] = {"#version": "version"}
+        values: dict[str, Any] = {":expected": expected_version}
+        sets: list[str] = []
+        removes: list[str] = []
+        for index, (field, value) in enumerate(data.items()):
+            if field in key or field in unchanged:
+                continue
+            names[f"#f{index}"] = field
+            if value is None:
+                removes.append(f"#f{index}")
+            else:
+                values[f":v{index}"] = value
+                sets.append(f"#f{index} = :v{index}")
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        with dynamodb_errors("UpdateItem"):
+            self._dynamodb.update_item(
+                TableName=self._table_name,
+                Key=to_item(dict(key)),
+                UpdateExpression=expression,
+                ConditionExpression="#version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+
     def _put_if_absent(self, item: Mapping[str, Any], key_attribute: str) -> bool:
         """PutItem on condition that no item has this key yet; False when one had (a redelivery, a
         provider retry, a concurrent writer that won). Any other failure is a `DependencyError`."""

@@ -9,6 +9,11 @@ waiting on the line. Tests pass a botocore session of their own to count request
 
 The ingest role may encrypt and MAC, never decrypt: this module calls only `kms:GenerateMac` and
 `kms:GenerateDataKey`.
+
+Per-period keys (crypto-shredding, P7): identifiers and transcripts are encrypted under the key of the
+calendar month in which we received them (`helpline.periods`), named by the alias `<prefix>/<YYYY-MM>`.
+The key steward destroys a period's key once the last retention of its month has run out, and with it
+every copy of every message sealed under it, wherever that copy is (table, backup, stream, queue).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
@@ -26,6 +32,7 @@ import boto3
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpline import periods
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.identifiers import Identifier
 from helpline.logic.ports import DependencyError
@@ -39,6 +46,12 @@ CLIENT_CONFIG: Final = CALLER_IS_WAITING
 
 PSEUDONYM_PREFIX: Final = b"helpline:contact-count:v1:"
 REFERENCE_KEY_LABEL: Final = b"helpline:provider-reference-key:v1"
+IDENTIFIER_PURPOSE: Final = "contact-identifier"
+TRANSCRIPT_PURPOSE: Final = "contact-transcript"
+MAX_PERIOD_ENCRYPTORS: Final = 3
+"""Periods with an encryptor (and a data-key cache) in one process: the current one, the one before
+(a contact received just before midnight at the month's end) and one spare. The period changes once a
+month, so more would only hold data keys that no longer serve."""
 _SDK_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 T = TypeVar("T")
 
@@ -79,29 +92,53 @@ def _is_encryption_sdk_error(error: Exception) -> bool:
     return type(error).__module__.startswith("aws_encryption_sdk")
 
 
-class LazyEncryptor:
-    """The Encryption SDK, loaded and set up on the first message to encrypt.
+class WrongPurposeError(DependencyError):
+    """A message opened, but its encryption context's `purpose` is not the one asked for.
 
-    Only registering a new contact encrypts; status callbacks, contact events and provider retries
-    never do, so they (and every cold start) skip loading the SDK and its cryptography stack.
+    Defined here, not beside the decryptor in `dal.envelope`, so that callers can catch it without
+    loading the Encryption SDK. Its message names the check, never a value.
     """
 
-    def __init__(self, key_arn: str, purpose: str, session: botocore.session.Session) -> None:
-        self._args = (key_arn, purpose, session)
-        self._encryptor: Any = None
+
+class PeriodEncryptors:
+    """The Encryption SDK, with one caching encryptor per key period, each made on its period's first
+    message (P7: a message is sealed under the key of the month we received it in).
+
+    Only registering a new contact encrypts; status callbacks, contact events and provider retries
+    never do, so they (and every cold start) skip loading the SDK and its cryptography stack. The
+    period changes once a month, so a process makes one encryptor a month and keeps the data-key
+    budget: one GenerateDataKey per channel per period per 5 minutes or 1,000 messages.
+    """
+
+    def __init__(self, alias_prefix: str, purpose: str, session: botocore.session.Session) -> None:
+        self._alias_prefix = alias_prefix
+        self._purpose = purpose
+        self._session = session
+        self._encryptors: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def encrypt(self, channel: Channel, payload: dict[str, Any]) -> str:
+    def encrypt(self, received_at: datetime, channel: Channel, payload: dict[str, Any]) -> str:
+        """Base64 message of `payload` under the key of `period_of(received_at)`."""
+        encryptor = self._encryptor(periods.period_of(received_at))
+        plaintext = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        with kms_errors("GenerateDataKey"):
+            ciphertext: str = encryptor.encrypt(channel, plaintext)
+        return ciphertext
+
+    def _encryptor(self, period: str) -> Any:
         with self._lock:
-            if self._encryptor is None:
+            encryptor = self._encryptors.get(period)
+            if encryptor is None:
                 with kms_errors("GenerateDataKey"):
                     from helpline.dal.envelope import CachingEncryptor
 
-                    self._encryptor = CachingEncryptor(*self._args)
-        plaintext = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        with kms_errors("GenerateDataKey"):
-            ciphertext: str = self._encryptor.encrypt(channel, plaintext)
-        return ciphertext
+                    encryptor = CachingEncryptor(
+                        periods.key_alias(self._alias_prefix, period), self._purpose, self._session
+                    )
+                self._encryptors[period] = encryptor
+                while len(self._encryptors) > MAX_PERIOD_ENCRYPTORS:
+                    del self._encryptors[min(self._encryptors)]  # the oldest period's data keys go
+            return encryptor
 
 
 class KmsIdentifierVault:
@@ -110,21 +147,26 @@ class KmsIdentifierVault:
     KMS budget: the bench target is at most 1,010 KMS requests per 1,000 contacts at steady state.
     That leaves one request per contact, the pseudonym's GenerateMac (it must be keyed in KMS so that
     nobody holding the table can count or guess numbers, P10), plus data keys that the Encryption SDK
-    caches (one GenerateDataKey per channel per 5 minutes or 1,000 messages). So everything else is
-    local: provider references are hashed with a key derived from the HMAC key once per process, and
-    status callbacks and provider retries, which look contacts up by that hash, never call KMS.
+    caches (one GenerateDataKey per channel per period per 5 minutes or 1,000 messages). So everything
+    else is local: provider references are hashed with a key derived from the HMAC key once per process,
+    and status callbacks and provider retries, which look contacts up by that hash, never call KMS.
+
+    Identifiers are sealed under the custodian's key of their period, by alias ARN
+    (`identifier_key_alias_prefix` + `/YYYY-MM`): the keys live in the custodian's account, which
+    alone may decrypt (P3: "in een extern voor ons niet toegankelijk systeem"). The pseudonym key is
+    the organisation's and has no period: a count of 24 hours needs no shredding (P10).
     """
 
     def __init__(
         self,
-        identifier_key_arn: str,
+        identifier_key_alias_prefix: str,
         pseudonym_key_id: str,
         session: botocore.session.Session | None = None,
     ) -> None:
         session = session or kms_session()
         self._pseudonym_key_id = pseudonym_key_id
         self._kms = kms_client(session)
-        self._encryptor = LazyEncryptor(identifier_key_arn, "contact-identifier", session)
+        self._encryptors = PeriodEncryptors(identifier_key_alias_prefix, IDENTIFIER_PURPOSE, session)
         self._reference_key: bytes | None = None
         self._reference_key_lock = threading.Lock()
 
@@ -145,14 +187,21 @@ class KmsIdentifierVault:
         return hmac.new(self._derived_reference_key(), message, hashlib.sha256).hexdigest()
 
     def seal(
-        self, contact_id: str, channel: Channel, identifier: Identifier | None, reference: Identifier
+        self,
+        contact_id: str,
+        channel: Channel,
+        identifier: Identifier | None,
+        reference: Identifier,
+        received_at: datetime,
     ) -> str:
-        """Base64 Encryption SDK message of the identifier and the provider reference (P2, P3, P7).
+        """Base64 Encryption SDK message of the identifier and the provider reference (P2, P3, P7),
+        under the key of the period of `received_at` (our receipt time, never a provider's).
 
         The contact id is inside the authenticated plaintext, so the disclosure path can check that a
         ciphertext belongs to the record it was read from (a copied ciphertext is detected).
         """
-        return self._encryptor.encrypt(
+        return self._encryptors.encrypt(
+            received_at,
             channel,
             {
                 "contact_id": contact_id,
@@ -177,14 +226,22 @@ class KmsIdentifierVault:
 
 
 class KmsTranscriptSealer:
-    """`TranscriptSealer` on KMS: chat and e-mail stored word for word, but encrypted (P8)."""
+    """`TranscriptSealer` on KMS: chat and e-mail stored word for word, but encrypted (P8), under the
+    organisation's transcript key of the period we received them in (`transcript_key_alias_prefix`)."""
 
-    def __init__(self, transcript_key_arn: str, session: botocore.session.Session | None = None) -> None:
-        self._encryptor = LazyEncryptor(transcript_key_arn, "contact-transcript", session or kms_session())
+    def __init__(
+        self, transcript_key_alias_prefix: str, session: botocore.session.Session | None = None
+    ) -> None:
+        self._encryptors = PeriodEncryptors(
+            transcript_key_alias_prefix, TRANSCRIPT_PURPOSE, session or kms_session()
+        )
 
-    def seal(self, contact_id: str, channel: Channel, sender: str, text: str) -> str:
-        """Base64 message of one transcript part; the contact id is inside, as in the vault."""
-        return self._encryptor.encrypt(channel, {"contact_id": contact_id, "sender": sender, "text": text})
+    def seal(self, contact_id: str, channel: Channel, sender: str, text: str, received_at: datetime) -> str:
+        """Base64 message of one transcript part under the key of `received_at`'s period; the contact
+        id is inside, as in the vault."""
+        return self._encryptors.encrypt(
+            received_at, channel, {"contact_id": contact_id, "sender": sender, "text": text}
+        )
 
 
 class _ProcessSingleton(Generic[T]):
@@ -210,15 +267,16 @@ class _ProcessSingleton(Generic[T]):
 
 
 def _build_identifier_vault() -> KmsIdentifierVault:
-    """The process's vault (IDENTIFIER_KEY_ARN, PSEUDONYM_KEY_ID): one, so that its data-key cache and
-    derived reference key serve every invocation. Tests call `identifier_vault.cache_clear()`."""
+    """The process's vault (IDENTIFIER_KEY_ALIAS_PREFIX, PSEUDONYM_KEY_ID): one, so that its data-key
+    caches and derived reference key serve every invocation. Tests call `identifier_vault.cache_clear()`."""
     settings = get_settings()
-    return KmsIdentifierVault(settings.identifier_key_arn, settings.pseudonym_key_id)
+    return KmsIdentifierVault(settings.identifier_key_alias_prefix, settings.pseudonym_key_id)
 
 
 def _build_transcript_sealer() -> KmsTranscriptSealer:
-    """The process's transcript sealer (TRANSCRIPT_KEY_ARN). Tests call `transcript_sealer.cache_clear()`."""
-    return KmsTranscriptSealer(get_settings().transcript_key_arn)
+    """The process's transcript sealer (TRANSCRIPT_KEY_ALIAS_PREFIX). Tests call
+    `transcript_sealer.cache_clear()`."""
+    return KmsTranscriptSealer(get_settings().transcript_key_alias_prefix)
 
 
 identifier_vault: Final = _ProcessSingleton(_build_identifier_vault)

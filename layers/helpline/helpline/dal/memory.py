@@ -13,6 +13,7 @@ import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from helpline import periods
 from helpline.identifiers import Identifier
 from helpline.logic.ports import DependencyError, ReferenceEntry
 from helpline.models.buffer import BufferedWork
@@ -82,6 +83,8 @@ class FakeIdentifierVault(_Faulty):
     def __init__(self) -> None:
         self._secret = secrets.token_bytes(32)
         self.sealed: dict[str, tuple[str, str, Identifier | None, Identifier]] = {}
+        self.periods: dict[str, str] = {}
+        """Ciphertext -> the key period (`YYYY-MM` of our receipt) it would be encrypted under (P7)."""
         self.mac_calls = 0
         self.seal_calls = 0
 
@@ -97,23 +100,33 @@ class FakeIdentifierVault(_Faulty):
         return self._mac("reference", reference.reveal())
 
     def seal(
-        self, contact_id: str, channel: Channel, identifier: Identifier | None, reference: Identifier
+        self,
+        contact_id: str,
+        channel: Channel,
+        identifier: Identifier | None,
+        reference: Identifier,
+        received_at: datetime,
     ) -> str:
         self._call("kms: GenerateDataKey")
         self.seal_calls += 1
         token = base64.b64encode(secrets.token_bytes(48)).decode()
         self.sealed[token] = (contact_id, channel, identifier, reference)
+        self.periods[token] = periods.period_of(received_at)
         return token
 
 
 class FakeTranscriptSealer(_Faulty):
+    """Keeps each sealed part here, and the key period it would be encrypted under."""
+
     def __init__(self) -> None:
         self.sealed: dict[str, tuple[str, str, str]] = {}
+        self.periods: dict[str, str] = {}
 
-    def seal(self, contact_id: str, channel: Channel, sender: str, text: str) -> str:
+    def seal(self, contact_id: str, channel: Channel, sender: str, text: str, received_at: datetime) -> str:
         self._call("kms: GenerateDataKey")
         token = base64.b64encode(secrets.token_bytes(48)).decode()
         self.sealed[token] = (contact_id, sender, text)
+        self.periods[token] = periods.period_of(received_at)
         return token
 
 
@@ -202,12 +215,18 @@ class InMemoryOfficeContactStore(_Faulty):
 
 
 class InMemoryTranscriptStore(_Faulty):
+    """Parts as (sender, ciphertext, sent_at) by (contact_id, seq), their TTLs in `expires_at`."""
+
     def __init__(self) -> None:
         self.parts: dict[tuple[str, int], tuple[str, str, datetime]] = {}
+        self.expires_at: dict[tuple[str, int], int] = {}
 
-    def append(self, contact_id: str, seq: int, sender: str, ciphertext: str, sent_at: datetime) -> bool:
+    def append(
+        self, contact_id: str, seq: int, sender: str, ciphertext: str, sent_at: datetime, expires_at: int
+    ) -> bool:
         self._call("dynamodb: PutItem")
         if (contact_id, seq) in self.parts:
             return False
         self.parts[(contact_id, seq)] = (sender, ciphertext, sent_at)
+        self.expires_at[(contact_id, seq)] = expires_at
         return True

@@ -16,11 +16,12 @@ Items:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpline.clock import now as clock_now
 from helpline.dal.dynamodb import DynamoTable, dynamodb_errors, from_item, to_item
 from helpline.logic.ports import DependencyError
 from helpline.logic.stats import (
@@ -77,7 +78,7 @@ class DynamoStatisticsStore(DynamoTable):
         self,
         table_name: str,
         client: DynamoDBClient | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = clock_now,
     ) -> None:
         super().__init__(table_name, client)
         self._clock = clock

@@ -1,13 +1,14 @@
 """Decrypting transcripts for the training read (P4, P8): TranscriptsTable + the Encryption SDK.
 
-Only the transcripts function may `kms:Decrypt` with the transcript key, and only with the encryption
-context `purpose=contact-transcript` (template.yaml). This reader checks the same context itself, and
-that the contact id sealed inside each part is the one asked for: a ciphertext copied into another
-contact's partition is refused, not shown (`TranscriptIntegrityError`).
+Only the transcripts function may `kms:Decrypt` with the transcript keys, and only with the encryption
+context `purpose=contact-transcript` (the key policies). Each part is sealed under the key of the month
+we received it in (`helpline.periods`), so the reader opens it with `PeriodKeyDecryptor`: a discovery
+provider limited to the account of TRANSCRIPT_KEY_ALIAS_PREFIX, which checks the purpose itself. This
+reader checks, in addition, that the contact id sealed inside each part is the one asked for: a
+ciphertext copied into another contact's partition is refused, not shown (`TranscriptIntegrityError`).
 
-A strict provider on the one key ARN, so a message under any other key is not even attempted. Data keys
-are cached for decryption like they are for encryption: the sealer reuses one data key for many parts,
-so a transcript costs about one `kms:Decrypt`, not one per message.
+Retention (P8): a part whose `expires_at` has passed is gone at once for this reader, before DynamoDB's
+TTL or the sweep deletes the row, and before its period key is destroyed; it is not even decrypted.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import botocore.session
 from pydantic import ValidationError
 
+from helpline import clock
 from helpline.dal.dynamodb import DynamoTable, dynamodb_errors, from_item, to_item
-from helpline.dal.kms import kms_errors, kms_session
+from helpline.dal.kms import WrongPurposeError, kms_session
+from helpline.logic.retention import is_expired
 from helpline.models.transcripts import DecryptedPart
 from helpline.settings import get_settings
 
@@ -30,32 +35,42 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 PURPOSE: Final = "contact-transcript"
-DATA_KEY_MAX_AGE_S: Final = 300.0
 
 
 class TranscriptIntegrityError(RuntimeError):
     """A stored part is not what it claims to be (wrong context or contact): nothing is returned."""
 
 
+class Decryptor(Protocol):
+    """`helpline.dal.envelope.PeriodKeyDecryptor`: a raw Encryption SDK message in, its plaintext out."""
+
+    def decrypt(self, blob: bytes) -> bytes: ...
+
+
 class KmsTranscriptReader(DynamoTable):
-    """`TranscriptReader` on TranscriptsTable and the transcript key."""
+    """`TranscriptReader` on TranscriptsTable and the per-period transcript keys."""
 
     def __init__(
         self,
         table_name: str,
-        transcript_key_arn: str,
+        transcript_key_alias_prefix: str,
         client: DynamoDBClient | None = None,
         session: botocore.session.Session | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """`now`: the clock expiry is judged by (default `helpline.clock.now`, looked up at each read)."""
         super().__init__(table_name, client)
-        self._key_arn = transcript_key_arn
+        self._alias_prefix = transcript_key_alias_prefix
         self._session = session
-        self._sdk: tuple[Any, Any] | None = None
+        self._now = now
+        self._decryptor: Decryptor | None = None
         self._lock = threading.Lock()
 
     def read(self, contact_id: str) -> list[DecryptedPart]:
-        """Every part of the contact in seq order (the order they were sent), decrypted and checked."""
-        return [self._decrypt(contact_id, item) for item in self._items(contact_id)]
+        """Every part of the contact still within its retention, in seq order, decrypted and checked."""
+        now = self._now() if self._now is not None else clock.now()
+        live = [item for item in self._items(contact_id) if not is_expired(_expiry(item), now)]
+        return [self._decrypt(contact_id, item) for item in live]
 
     def _items(self, contact_id: str) -> list[dict[str, Any]]:
         request: dict[str, Any] = {
@@ -75,13 +90,10 @@ class KmsTranscriptReader(DynamoTable):
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _decrypt(self, contact_id: str, item: dict[str, Any]) -> DecryptedPart:
-        client, materials = self._encryption_sdk()
-        with kms_errors("Decrypt"):
-            plaintext, header = client.decrypt(
-                source=base64.b64decode(str(item["ciphertext"])), materials_manager=materials
-            )
-        if dict(header.encryption_context).get("purpose") != PURPOSE:
-            raise TranscriptIntegrityError("transcript part has the wrong encryption context")
+        try:
+            plaintext = self._period_decryptor().decrypt(base64.b64decode(str(item["ciphertext"])))
+        except WrongPurposeError:
+            raise TranscriptIntegrityError("transcript part has the wrong encryption context") from None
         try:
             payload = json.loads(plaintext)
         except ValueError:
@@ -95,35 +107,26 @@ class KmsTranscriptReader(DynamoTable):
         except ValidationError:
             raise TranscriptIntegrityError("transcript part is malformed") from None
 
-    def _encryption_sdk(self) -> tuple[Any, Any]:
-        """The SDK client and a caching materials manager, loaded on the first part to decrypt."""
+    def _period_decryptor(self) -> Decryptor:
+        """The decryptor, made on the first part to open: only a read loads the Encryption SDK."""
         with self._lock:
-            if self._sdk is None:
-                from aws_encryption_sdk import CommitmentPolicy, EncryptionSDKClient
-                from aws_encryption_sdk.caches.local import LocalCryptoMaterialsCache
-                from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
-                from aws_encryption_sdk.materials_managers.caching import CachingCryptoMaterialsManager
+            if self._decryptor is None:
+                from helpline.dal.envelope import PeriodKeyDecryptor
 
-                provider = StrictAwsKmsMasterKeyProvider(
-                    key_ids=[self._key_arn], botocore_session=self._session or kms_session()
+                self._decryptor = PeriodKeyDecryptor(
+                    self._alias_prefix, PURPOSE, self._session or kms_session()
                 )
-                materials = CachingCryptoMaterialsManager(
-                    master_key_provider=provider,
-                    cache=LocalCryptoMaterialsCache(capacity=16),
-                    max_age=DATA_KEY_MAX_AGE_S,
-                )
-                client = EncryptionSDKClient(
-                    commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
-                )
-                self._sdk = (client, materials)
-            return self._sdk
+            return self._decryptor
+
+
+def _expiry(item: dict[str, Any]) -> int | None:
+    value = item.get("expires_at")
+    return None if value is None else int(value)
 
 
 @cache
 def transcript_reader() -> KmsTranscriptReader:
-    """The process's reader (TRANSCRIPTS_TABLE, TRANSCRIPT_KEY_ARN), so its data-key cache is reused.
-
-    Tests call `transcript_reader.cache_clear()`.
-    """
+    """The process's reader (TRANSCRIPTS_TABLE, TRANSCRIPT_KEY_ALIAS_PREFIX), so its data-key cache is
+    reused. Tests call `transcript_reader.cache_clear()`."""
     settings = get_settings()
-    return KmsTranscriptReader(settings.transcripts_table, settings.transcript_key_arn)
+    return KmsTranscriptReader(settings.transcripts_table, settings.transcript_key_alias_prefix)

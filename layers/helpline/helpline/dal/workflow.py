@@ -1,8 +1,9 @@
 """The disclosure state machine (DISCLOSURE_STATE_MACHINE_ARN): start it, and resume a waiting task.
 
-States pass ids, never values (P2, P3): the input is `{"disclosure_id", "approval_timeout_seconds"}`,
-a decision's output `{"decision": "approved"}`. The execution is named after the disclosure id, so a
-request cannot start two executions.
+States pass ids, never values (P2, P3): the input is `{"disclosure_id", "approval_timeout_seconds",
+"custodian_poll_seconds"}` (the second how long compliance has, the third how long the workflow waits
+between asking the custodian, CUSTODIAN_POLL_SECONDS), a decision's output `{"decision": "approved"}`.
+The execution is named after the disclosure id, so a request cannot start two executions.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ def stepfunctions_client() -> SFNClient:
 class StepFunctionsWorkflow:
     """`Workflow` on Step Functions."""
 
-    def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
+    def __init__(
+        self, state_machine_arn: str, custodian_poll_seconds: int, client: SFNClient | None = None
+    ) -> None:
         self._arn = state_machine_arn
+        self._custodian_poll_seconds = custodian_poll_seconds
         self._client = client
 
     @property
@@ -44,7 +48,11 @@ class StepFunctionsWorkflow:
         return self._client if self._client is not None else stepfunctions_client()
 
     def start(self, disclosure_id: str, approval_timeout_seconds: int) -> None:
-        payload = {"disclosure_id": disclosure_id, "approval_timeout_seconds": approval_timeout_seconds}
+        payload = {
+            "disclosure_id": disclosure_id,
+            "approval_timeout_seconds": approval_timeout_seconds,
+            "custodian_poll_seconds": self._custodian_poll_seconds,
+        }
         try:
             self._sfn.start_execution(
                 stateMachineArn=self._arn, name=disclosure_id, input=json.dumps(payload)
@@ -77,5 +85,7 @@ def _raise_for(error: ClientError, operation: str) -> None:
 
 
 def workflow() -> StepFunctionsWorkflow:
-    """The state machine named by DISCLOSURE_STATE_MACHINE_ARN."""
-    return StepFunctionsWorkflow(get_settings().disclosure_state_machine_arn)
+    """The state machine named by DISCLOSURE_STATE_MACHINE_ARN, polling the custodian every
+    CUSTODIAN_POLL_SECONDS (default 300)."""
+    settings = get_settings()
+    return StepFunctionsWorkflow(settings.disclosure_state_machine_arn, settings.custodian_poll_seconds)

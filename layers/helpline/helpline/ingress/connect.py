@@ -44,16 +44,17 @@ def contact_flow(
     return connect.flow_response(admission.allowed, admission.contacts_last_24h, message)
 
 
-def contact_event(event: Mapping[str, Any], ports: Callable[[], IngestPorts]) -> bool:
+def contact_event(event: Mapping[str, Any], ports: Callable[[], IngestPorts], now: datetime) -> bool:
     """An EventBridge contact event: True if it ended a registered contact.
 
-    A failure raises, so EventBridge retries the event (the rule's retry policy).
+    `now` is our receipt time: Connect's disconnect time is kept only when plausible. A failure raises,
+    so EventBridge retries the event (the rule's retry policy).
     """
     ended = connect.disconnected_event(event)
     if ended is None:
         return False
     try:
-        return end_contact(ended, ports())
+        return end_contact(ended, ports(), now)
     except UnknownContactError:
         logger.info("DISCONNECTED for a contact we have not registered; ignored")
         return False

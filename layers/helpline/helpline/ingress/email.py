@@ -1,8 +1,13 @@
 """E-mail: SES stores the raw message in the mail bucket, S3 notifies us, we register and encrypt.
 
 The raw message holds the sender's address in clear, so it is deleted from the bucket as soon as the
-registration and the encrypted body are stored (P3); the bucket's lifecycle deletes anything left
-after a day. A failure raises, so the notification is retried and nothing is lost.
+registration and the encrypted body are stored (P3): every version of it, because the bucket is
+versioned and a plain delete would only hide the message behind a delete marker. A mail that cannot be
+understood is deleted the same way (it is logged by its problem, never its content). A failure raises,
+so the notification is retried and nothing is lost; the object then stays until a retry succeeds (or
+the bucket's lifecycle removes what an intake that never succeeded left behind).
+
+Retention is counted from `now`, our receipt (`helpline.clock.now()`), never from the `Date:` header.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ logger = Logger(child=True)
 class RawMailStore(Protocol):
     def read(self, bucket: str, key: str) -> bytes: ...
 
-    def delete(self, bucket: str, key: str) -> None: ...
+    def delete_every_version(self, bucket: str, key: str) -> int:
+        """Delete every version and delete marker of the object; how many were deleted."""
+        ...
 
 
 def objects(event: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -51,18 +58,30 @@ def receive(
     policy: Callable[[], IngestPolicy],
     now: datetime,
 ) -> bool:
-    """Register one e-mail and keep its body encrypted; True if it was a helpline contact."""
+    """Register one e-mail and keep its body encrypted; True if it was a helpline contact.
+
+    Only once both are stored (or the mail is found unreadable) is the raw object deleted, every
+    version of it (P3); any failure before that raises, so the notification is retried.
+    """
     raw = mail.read(bucket, key)
     try:
         started, body = email.parse_message(raw, now)
     except MalformedEvent as error:
         logger.error("Mail not understood; deleted", extra={"problem": error.problem})
-        mail.delete(bucket, key)
+        mail.delete_every_version(bucket, key)
         return False
-    admission = admit_contact(started, ports(), policy(), now)
+    current_policy = policy()
+    admission = admit_contact(started, ports(), current_policy, now)
     helpline = admission.line_kind != "office"
     if helpline and admission.allowed:
-        add_transcript_part(body, transcripts())
-    mail.delete(bucket, key)
-    logger.info("Mail registered", extra={"contact_id": admission.contact_id, "allowed": admission.allowed})
+        add_transcript_part(body, transcripts(), current_policy, now)
+    versions = mail.delete_every_version(bucket, key)
+    logger.info(
+        "Mail registered",
+        extra={
+            "contact_id": admission.contact_id,
+            "allowed": admission.allowed,
+            "versions_deleted": versions,
+        },
+    )
     return helpline

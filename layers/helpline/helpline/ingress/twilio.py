@@ -89,7 +89,7 @@ def _status(params: list[tuple[str, str]], ports: Callable[[], IngestPorts], now
     ended = twilio.status_callback(params, now)
     if ended is not None:
         try:
-            end_contact(ended, ports())
+            end_contact(ended, ports(), now)
         except UnknownContactError:
             logger.info("Status callback for a call we have not registered; ignored")
         except DependencyError:

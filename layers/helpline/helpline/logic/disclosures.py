@@ -3,12 +3,15 @@
 P7: anonymity is broken only on an art. 126nc Sv demand of an Officer of Justice, or with the person's
 consent; a person who is a danger only to themselves stays anonymous. P6: with a demand, a third party
 must be in danger, and only a professional (beroepskracht) may ask. Four eyes: compliance decides, and
-never the requester. Every step lands in the request's timeline and in the hash-chained audit log,
-whose details hold ids and the basis only, never an identifier.
+never the requester. Then the custodian (P3: the identifiers sit "in een extern voor ons niet
+toegankelijk systeem") confirms or refuses in its own account, and only its decrypt function opens the
+identifier (`logic.releases`); the organisation prepares the release, waits, and records the answer.
+Every step, the custodian's included, lands in the request's timeline and in the organisation's
+hash-chained audit log, whose details hold ids and the basis only, never an identifier.
 
-Pure rules at the top (`refusal`, `check_decider`, `with_approval`, `transition`); below them the steps
-of the API and of the workflow, over the ports of this module (DynamoDB, KMS, Step Functions and SNS in
-`helpline.dal`, memory fakes in `helpline.dal.memory_disclosures`).
+Pure rules at the top (`refusal`, `check_decider`, `with_approval`, `transition`, `release_request`);
+below them the steps of the API and of the workflow, over the ports of this module (DynamoDB, KMS, Step
+Functions and SNS in `helpline.dal`, memory fakes in `helpline.dal.memory_disclosures`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
 from helpline.auth import Caller
@@ -31,23 +34,33 @@ from helpline.models.disclosures import (
     DisclosureRequestIn,
     DisclosureResult,
     DisclosureView,
-    SealedIdentifier,
     Status,
     TimelineEntry,
 )
+from helpline.models.releases import ConsentSummary, ReleaseGrounds, ReleaseRequest
 
 WORKFLOW_ACTOR: Final = "workflow"
+CUSTODIAN_ACTOR: Final = "custodian"
+"""Actor of what the custodian's decrypt function did (the officer who confirmed is named beside it)."""
 RESULT_LIFETIME: Final = timedelta(hours=24)
 MAX_UPDATE_ATTEMPTS: Final = 4
+ERASED_BY_RETENTION: Final = "erased by retention"
 
 REQUESTED: Final = "disclosure.requested"
 APPROVED: Final = "disclosure.approved"
 REJECTED: Final = "disclosure.rejected"
+RELEASE_REQUESTED: Final = "disclosure.release_requested"
+RELEASE_CONFIRMED: Final = "disclosure.release_confirmed"
+RELEASE_REFUSED: Final = "disclosure.release_refused"
 EXPIRED: Final = "disclosure.expired"
+ERASED: Final = "disclosure.erased"
 DECRYPTED: Final = "disclosure.decrypted"
 DELIVERED: Final = "disclosure.delivered"
 RETRIEVED: Final = "disclosure.retrieved"
 FAILED: Final = "disclosure.failed"
+
+WAITING_FOR_CUSTODIAN: Final = ("approved", "awaiting_custodian")
+NO_RESULT_EVER: Final = ("rejected", "refused", "expired", "erased", "failed")
 
 Decision = Literal["approve", "reject"]
 
@@ -106,7 +119,7 @@ ContactState = Literal["helpline", "erased", "office", "unknown"]
 
 
 class DisclosureStore(Protocol):
-    """DisclosuresTable: requests (sk `request`) and their one-time results (sk `result`)."""
+    """DisclosuresTable: requests (sk `request`); DisclosureResultsTable: their one-time results."""
 
     def create(self, item: DisclosureRecord) -> None:
         """Store a new request (its id must be new)."""
@@ -137,22 +150,11 @@ class DisclosureStore(Protocol):
 
 
 class ContactDirectory(Protocol):
-    """Which table holds a contact id, and (decrypt function only) its sealed identifier."""
+    """Which table holds a contact id, and whether its identifier is still kept."""
 
     def state(self, contact_id: str) -> ContactState:
-        """`helpline` (ciphertext present), `erased` (helpline, none), `office` (P11) or `unknown`."""
-        ...
-
-
-class IdentifierSource(Protocol):
-    """Only the decrypt function has one: the contact's ciphertext, and the one way to open it (P7)."""
-
-    def ciphertext(self, contact_id: str) -> str | None:
-        """The contact's `identifier_ciphertext`, or None (unknown or erased)."""
-        ...
-
-    def open(self, ciphertext: str) -> SealedIdentifier:
-        """Decrypt with the Encryption SDK; checks the key and the encryption context."""
+        """`helpline` (ciphertext present, within retention), `erased` (helpline, no ciphertext or past
+        `identifier_retain_until` on our clock), `office` (P11) or `unknown`."""
         ...
 
 
@@ -199,6 +201,14 @@ class DisclosureConfig:
 
 
 # ---------------------------------------------------------------- pure rules
+
+
+def retention_over(retain_until: date | None, today: date) -> bool:
+    """Whether an identifier kept until `retain_until` (its last day) is gone by `today` (P7).
+
+    Without a date it counts as gone: fail closed for data (DESIGN.md).
+    """
+    return retain_until is None or retain_until < today
 
 
 def refusal(request: DisclosureRequestIn) -> str | None:
@@ -270,6 +280,34 @@ def may_read(item: DisclosureRecord, caller: Caller) -> bool:
     return "compliance" in caller.groups or item.requested_by == caller.username
 
 
+def release_request(item: DisclosureRecord) -> ReleaseRequest:
+    """What the custodian is asked to release: ids, the basis, the approvers, and the grounds an officer
+    checks (the order's particulars, or who recorded the consent and when). Free text stays here: it
+    would travel through the workflow's history (see `models.releases`)."""
+    if item.approved_at is None:
+        raise DisclosureConflict(f"Conflict: the request is {item.status}, not approved")
+    grounds = (
+        ReleaseGrounds(legal_order=item.legal_order)
+        if item.basis == "legal_order_126nc"
+        else ReleaseGrounds(
+            consent=ConsentSummary(recorded_by=item.consent.recorded_by, recorded_at=item.consent.recorded_at)
+            if item.consent is not None
+            else None
+        )
+    )
+    try:
+        return ReleaseRequest(
+            disclosure_id=item.id,
+            contact_id=item.contact_id,
+            basis=item.basis,
+            grounds=grounds,
+            approved_by=[approval.by for approval in item.approvals],
+            approved_at=item.approved_at,
+        )
+    except ValueError:
+        raise DisclosureConflict("Conflict: the request lacks the grounds of its basis") from None
+
+
 def view(item: DisclosureRecord) -> DisclosureView:
     """The request without its token: `DisclosureView` has no field for one."""
     return DisclosureView.model_validate(
@@ -309,7 +347,9 @@ def request_disclosure(
     if state == "unknown":
         raise DisclosureNotFound("No helpline contact with this id")
     if state == "erased":
-        raise DisclosureGone("The identifier of this contact has been erased; it cannot be disclosed")
+        raise DisclosureGone(
+            f"The identifier of this contact has been {ERASED_BY_RETENTION}; it cannot be disclosed"
+        )
     basis: Basis = "consent" if body.basis == "consent" else "legal_order_126nc"
     item = DisclosureRecord(
         id=disclosure_id,
@@ -330,7 +370,7 @@ def request_disclosure(
     try:
         workflow.start(disclosure_id, config.approval_timeout_seconds)
     except Exception:
-        _update(
+        update_request(
             store,
             disclosure_id,
             lambda current: transition(
@@ -349,7 +389,7 @@ def list_disclosures(caller: Caller, store: DisclosureStore) -> DisclosureList:
 
 
 def get_disclosure(disclosure_id: str, caller: Caller, store: DisclosureStore) -> DisclosureView:
-    item = _existing(store, disclosure_id)
+    item = existing(store, disclosure_id)
     if not may_read(item, caller):
         raise DisclosureForbidden("Forbidden: a professional sees only their own disclosure requests")
     return view(item)
@@ -370,10 +410,11 @@ def decide(
 
     The request is updated first (409 if it no longer awaits a decision, whatever Step Functions would
     accept), then the task token is opened and the workflow told. A repeated approval by the same
-    person counts once and changes nothing.
+    person counts once and changes nothing. An approval is not yet a release: the custodian's officer
+    confirms next, and the 24 hours of the result start when it is decrypted.
     """
     for _ in range(MAX_UPDATE_ATTEMPTS):
-        item = _existing(store, disclosure_id)
+        item = existing(store, disclosure_id)
         check_decider(item, caller)
         if item.token_ciphertext is None:
             raise DisclosureConflict("Conflict: the workflow is not waiting for this request yet; try again")
@@ -383,13 +424,7 @@ def decide(
                 return view(item)
             if is_approved(updated):
                 updated = transition(updated, "approved", now, caller.username, reason=reason)
-                updated = updated.model_copy(
-                    update={
-                        "approved_at": now,
-                        "result_expires_at": now + RESULT_LIFETIME,
-                        "token_ciphertext": None,
-                    }
-                )
+                updated = updated.model_copy(update={"approved_at": now, "token_ciphertext": None})
         else:
             updated = transition(item, "rejected", now, caller.username, reason=reason)
             updated = updated.model_copy(update={"token_ciphertext": None})
@@ -424,19 +459,21 @@ def retrieve_result(
     audit: AuditLog,
     now: datetime,
 ) -> DisclosureResult:
-    """The identifier, once, to the requester only, within 24 hours of approval (P7); then erased."""
-    item = _existing(store, disclosure_id)
+    """The identifier, once, to the requester only, within 24 hours of its decryption (P7); then erased."""
+    item = existing(store, disclosure_id)
     if item.requested_by != caller.username:
         raise DisclosureForbidden("Forbidden: only the requester may retrieve the result of a disclosure")
     if item.status == "retrieved":
         raise DisclosureGone("The result has been retrieved already; it is delivered only once")
-    if item.status in ("rejected", "expired", "failed"):
+    if item.status == "erased":
+        raise DisclosureGone(f"There is no result: the identifier was {ERASED_BY_RETENTION}")
+    if item.status in NO_RESULT_EVER:
         raise DisclosureGone(f"There is no result: the request was {item.status}")
     if item.status not in ("decrypted", "delivered"):
         raise DisclosureConflict(f"Conflict: there is no result yet; the request is {item.status}")
     if item.result_expires_at is None or now >= item.result_expires_at:
         store.delete_result(disclosure_id)
-        _update(
+        update_request(
             store,
             disclosure_id,
             lambda current: transition(
@@ -444,7 +481,7 @@ def retrieve_result(
             ),
         )
         record(audit, now, WORKFLOW_ACTOR, EXPIRED, disclosure_id, basis=item.basis, stage="result")
-        raise DisclosureGone("The result expired 24 hours after approval and has been erased")
+        raise DisclosureGone("The result expired 24 hours after its decryption and has been erased")
     ciphertext = store.take_result(disclosure_id)
     if ciphertext is None:
         raise DisclosureGone("The result has been retrieved already or has expired")
@@ -459,167 +496,38 @@ def retrieve_result(
     )
     if sealed.get("contact_id") != item.contact_id:
         raise DisclosureConflict("Conflict: the stored result does not belong to this request")
-    _update(store, disclosure_id, lambda current: transition(current, "retrieved", now, caller.username))
+    update_request(
+        store, disclosure_id, lambda current: transition(current, "retrieved", now, caller.username)
+    )
     record(
         audit, now, caller.username, RETRIEVED, disclosure_id, contact_id=item.contact_id, basis=item.basis
     )
     return result
 
 
-# ---------------------------------------------------------------- workflow steps
-
-
-def record_requested(disclosure_id: str, store: DisclosureStore, now: datetime) -> None:
-    """First state: the request exists and is new (the API audited it already); note the start."""
-    item = _existing(store, disclosure_id)
-    if item.status != "requested":
-        raise DisclosureConflict(f"Conflict: the request is {item.status}, not requested")
-    if not any(entry.event == "workflow_started" for entry in item.timeline):
-        _update(store, disclosure_id, lambda current: _note(current, now, "workflow_started"))
-
-
-def await_decision(
-    disclosure_id: str,
-    task_token: str,
-    store: DisclosureStore,
-    tokens: TokenSealer,
-    notifier: ComplianceNotifier,
-    now: datetime,
-) -> None:
-    """Keep the task token, sealed, and tell compliance (ids only).
-
-    The issue asks for the token "stored only hashed"; a hash cannot resume Step Functions, so the token
-    is stored encrypted under DisclosureKey (context purpose=workflow-token, disclosure_id) with its
-    SHA-256 beside it. Only the disclosures function may decrypt it, and it drops the ciphertext as soon
-    as the request is decided.
-    """
-    sealed = tokens.seal(disclosure_id, task_token)
-    fingerprint = token_sha256(task_token)
-
-    def wait(current: DisclosureRecord) -> DisclosureRecord:
-        if current.status not in ("requested", "awaiting_decision"):
-            raise DisclosureConflict(f"Conflict: the request is {current.status}, it cannot await a decision")
-        waiting = (
-            current
-            if current.status == "awaiting_decision"
-            else transition(current, "awaiting_decision", now, WORKFLOW_ACTOR)
-        )
-        return waiting.model_copy(update={"token_ciphertext": sealed, "token_sha256": fingerprint})
-
-    item = _update(store, disclosure_id, wait)
-    notifier.awaiting_decision(disclosure_id, item.approvals_needed)
-
-
-def record_outcome(
-    step: Literal["record_delivered", "record_rejected", "record_expired", "record_failed"],
-    disclosure_id: str,
-    store: DisclosureStore,
-    audit: AuditLog,
-    now: datetime,
-) -> DisclosureRecord:
-    """The workflow's last states. Idempotent: a retried step changes nothing twice.
-
-    delivered: the result waits for its one retrieval (a retrieval may already have happened).
-    rejected: compliance recorded it already; only a missing record is made up for.
-    expired: no decision in time; failed: the identifier could not be decrypted.
-    """
-    item = _existing(store, disclosure_id)
-    status: Status
-    if step == "record_delivered":
-        if item.status in ("delivered", "retrieved", "expired"):
-            return item
-        if item.status != "decrypted":
-            raise DisclosureConflict(f"Conflict: the request is {item.status}, not decrypted")
-        status, action = "delivered", DELIVERED
-    elif step == "record_rejected":
-        if item.status == "rejected":
-            return item
-        status, action = "rejected", REJECTED
-    elif step == "record_expired":
-        if item.status in ("expired", "rejected", "failed"):
-            return item  # a decision or failure that raced the deadline stands
-        if item.status not in ("requested", "awaiting_decision", "approved"):
-            raise DisclosureConflict(f"Conflict: the request is {item.status}, it cannot expire now")
-        status, action = "expired", EXPIRED
-    else:
-        if item.status == "failed":
-            return item
-        status, action = "failed", FAILED
-
-    def finish(current: DisclosureRecord) -> DisclosureRecord:
-        return transition(current, status, now, WORKFLOW_ACTOR).model_copy(update={"token_ciphertext": None})
-
-    # A result sealed before a failure is never handed out (retrieval needs decrypted or delivered) and
-    # the table's TTL erases it; the steps role has no DeleteItem.
-    stored = _update(store, disclosure_id, finish)
-    record(audit, now, WORKFLOW_ACTOR, action, disclosure_id, contact_id=item.contact_id, basis=item.basis)
-    return stored
-
-
-def decrypt_for_requester(
-    disclosure_id: str,
-    store: DisclosureStore,
-    source: IdentifierSource,
-    results: ResultSealer,
-    audit: AuditLog,
-    now: datetime,
-) -> None:
-    """Open the contact's identifier and re-seal it for the requester (P7). Only for an approved request.
-
-    The identifier exists in clear only inside this call; what is stored is sealed under DisclosureKey,
-    and it expires 24 hours after approval. Errors name the problem, never a value.
-    """
-    item = _existing(store, disclosure_id)
-    if item.status == "decrypted":
-        return
-    if item.status != "approved" or item.approved_at is None:
-        raise DisclosureConflict(f"Conflict: the request is {item.status}, not approved")
-    ciphertext = source.ciphertext(item.contact_id)
-    if ciphertext is None:
-        raise DisclosureGone("The identifier of this contact has been erased")
-    opened = source.open(ciphertext)
-    if opened.contact_id != item.contact_id:
-        raise DisclosureConflict("Conflict: the ciphertext does not belong to this contact")
-    expires_at = item.result_expires_at or item.approved_at + RESULT_LIFETIME
-    sealed = results.seal(
-        disclosure_id,
-        {
-            "identifier": opened.value,
-            "identifier_type": opened.kind,
-            "provider_reference": opened.reference,
-            "basis": item.basis,
-            "contact_id": item.contact_id,
-        },
-    )
-    del opened
-    store.put_result(disclosure_id, sealed, expires_at, now)
-    _update(store, disclosure_id, lambda current: transition(current, "decrypted", now, WORKFLOW_ACTOR))
-    record(audit, now, WORKFLOW_ACTOR, DECRYPTED, disclosure_id, contact_id=item.contact_id, basis=item.basis)
-
-
 # ---------------------------------------------------------------- helpers
 
 
-def _existing(store: DisclosureStore, disclosure_id: str) -> DisclosureRecord:
+def existing(store: DisclosureStore, disclosure_id: str) -> DisclosureRecord:
     item = store.get(disclosure_id)
     if item is None:
         raise DisclosureNotFound("No disclosure request with this id")
     return item
 
 
-def _note(item: DisclosureRecord, at: datetime, event: str) -> DisclosureRecord:
+def note(item: DisclosureRecord, at: datetime, event: str) -> DisclosureRecord:
     entry = TimelineEntry(at=at, event=event, actor=WORKFLOW_ACTOR)
     return item.model_copy(update={"timeline": [*item.timeline, entry]})
 
 
-class _Change(Protocol):
+class Change(Protocol):
     def __call__(self, current: DisclosureRecord, /) -> DisclosureRecord: ...
 
 
-def _update(store: DisclosureStore, disclosure_id: str, change: _Change) -> DisclosureRecord:
+def update_request(store: DisclosureStore, disclosure_id: str, change: Change) -> DisclosureRecord:
     """Apply `change` to the stored request, re-reading if another writer came first."""
     for _ in range(MAX_UPDATE_ATTEMPTS):
-        current = _existing(store, disclosure_id)
+        current = existing(store, disclosure_id)
         try:
             return store.update(change(current))
         except StaleRecordError:

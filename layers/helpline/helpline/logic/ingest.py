@@ -12,17 +12,25 @@ The order of the steps is the policy:
 Fail open for people, closed for data (DESIGN): when KMS or DynamoDB fail, the person is still
 connected (`allowed`, the record says `unchecked`); an identifier that cannot be encrypted is not
 stored at all, never stored in clear.
+
+Time (P7, P8): `now`, which the handler takes from `helpline.clock.now()`, is our receipt time, and
+every retention is counted from it (`logic.retention`). A provider's time is kept as `started_at` or
+`sent_at` only when plausible, else replaced by the receipt time; it is judged before anything is
+claimed, so no timestamp (year 1, 1970, 2150, 9999) can fail a registration halfway and leave a
+reference or a limit slot claimed without its record.
 """
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from aws_lambda_powertools import Logger
+from pydantic import ValidationError
 
+from helpline.logic import retention
 from helpline.logic.ports import (
     ContactStore,
     DependencyError,
@@ -37,7 +45,7 @@ from helpline.logic.ports import (
     TranscriptStore,
 )
 from helpline.models.buffer import BufferedEnd, BufferedRegistration
-from helpline.models.contacts import ContactRecord, LimitOutcome, new_contact_id
+from helpline.models.contacts import ContactRecord, LimitOutcome
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
 from helpline.models.lines import Line
 from helpline.models.office import OfficeContact
@@ -59,9 +67,13 @@ class UnknownContactError(LookupError):
 
 @dataclass(frozen=True)
 class IngestPolicy:
+    """Limits and retentions (days, counted from our receipt), from the function's settings."""
+
     default_daily_limit: int = 3
     identifier_retention_days: int = 365
     office_retention_days: int = 30
+    transcript_retention_days: int = 180
+    register_retention_days: int = 730
 
 
 @dataclass(frozen=True)
@@ -104,17 +116,33 @@ def admit_contact(
     *,
     require_known_line: bool = False,
 ) -> Admission:
-    """Register one new contact and decide whether the person is connected (P8, P10, P11)."""
+    """Register one new contact and decide whether the person is connected (P8, P10, P11).
+
+    `now` is our receipt time: the record's `started_at` is the provider's time if plausible, else
+    `now`; its identifier is kept until receipt day + `identifier_retention_days` and the record itself
+    until midnight of receipt day + `register_retention_days` (its TTL). The record is built and checked
+    before the reference is claimed and the contact counted, so whatever the event says, a claimed
+    reference or a used limit slot always has its record (stored, or waiting in the buffer).
+    """
+    started_at = retention.provider_time(event.started_at, now, event.channel)
     line, lookup_worked = find_line(ports, event)
     if line is None and lookup_worked and require_known_line:
         raise UnknownLineError("no line is registered for this address")
     if line is not None and line.kind == "office":
-        return _admit_office_contact(event, line, ports, policy, now)
+        return _admit_office_contact(event, started_at, line, ports, policy, now)
 
-    contact_id = new_contact_id()
+    draft = ContactRecord(
+        channel=event.channel,
+        line=line.line_id if line else "unknown",
+        started_at=started_at,
+        region=region_of(event.identifier),
+        limit_outcome="unchecked",
+        expires_at=retention.expiry_epoch(now, policy.register_retention_days),
+    )
+    contact_id = draft.id
     ref_key = _reference_key(ports, event)
     if ref_key is not None:
-        entry = ReferenceEntry(contact_id=contact_id, line_kind="helpline", started_at=event.started_at)
+        entry = ReferenceEntry(contact_id=contact_id, line_kind="helpline", started_at=started_at)
         earlier = _claim(ports, ref_key, entry, now)
         if earlier is not None:
             return _repeat_answer(earlier, line)
@@ -126,18 +154,10 @@ def admit_contact(
         except DependencyError:
             logger.warning("Could not record the limit outcome for retries", extra={"contact_id": contact_id})
 
-    record = ContactRecord(
-        id=contact_id,
-        channel=event.channel,
-        line=line.line_id if line else "unknown",
-        started_at=event.started_at,
-        region=region_of(event.identifier),
-        limit_outcome=outcome,
-        identifier_ciphertext=_seal(ports, contact_id, event),
-        identifier_retain_until=(event.started_at + timedelta(days=policy.identifier_retention_days)).date(),
+    ciphertext = _seal(ports, contact_id, event, now)
+    record = _complete(
+        draft, outcome, ciphertext, retention.retain_until(now, policy.identifier_retention_days)
     )
-    if record.identifier_ciphertext is None:
-        record.identifier_retain_until = None
     _store(ports, record)
     logger.info(
         "Contact registered",
@@ -185,9 +205,28 @@ def _count(
     return allowed, count, "allowed" if allowed else "limited"
 
 
-def _seal(ports: IngestPorts, contact_id: str, event: ContactStarted) -> str | None:
+def _complete(
+    draft: ContactRecord, outcome: LimitOutcome, ciphertext: str | None, retain_until: date
+) -> ContactRecord:
+    """The draft with the limit outcome and the sealed identifier; without the ciphertext if the vault's
+    output is not one the record accepts (closed for data), but always a record to store."""
+    fields = draft.model_dump()
+    fields["limit_outcome"] = outcome
+    if ciphertext is not None:
+        try:
+            return ContactRecord.model_validate(
+                {**fields, "identifier_ciphertext": ciphertext, "identifier_retain_until": retain_until}
+            )
+        except ValidationError:
+            logger.error("Sealed identifier not storable; not kept", extra={"contact_id": draft.id})
+    return ContactRecord.model_validate(fields)
+
+
+def _seal(ports: IngestPorts, contact_id: str, event: ContactStarted, received_at: datetime) -> str | None:
     try:
-        return ports.vault.seal(contact_id, event.channel, event.identifier, event.provider_reference)
+        return ports.vault.seal(
+            contact_id, event.channel, event.identifier, event.provider_reference, received_at
+        )
     except DependencyError:
         # Closed for data: an identifier we cannot encrypt is not kept (P2, P3).
         logger.error("Identifier could not be encrypted and is not stored", extra={"contact_id": contact_id})
@@ -207,21 +246,27 @@ def _store(ports: IngestPorts, record: ContactRecord) -> None:
 
 
 def _admit_office_contact(
-    event: ContactStarted, line: Line, ports: IngestPorts, policy: IngestPolicy, now: datetime
+    event: ContactStarted,
+    started_at: datetime,
+    line: Line,
+    ports: IngestPorts,
+    policy: IngestPolicy,
+    now: datetime,
 ) -> Admission:
-    """P11: an office contact is kept apart, in clear, for its purpose only, and never counted."""
+    """P11: an office contact is kept apart, in clear, for its purpose only, and never counted.
+
+    Its retention too runs from our receipt (`now`), never from the provider's time.
+    """
     contact = OfficeContact(
         channel=event.channel,
         line=line.line_id,
         caller=event.identifier.reveal() if event.identifier else None,
-        started_at=event.started_at,
+        started_at=started_at,
         expires_at=int((now + timedelta(days=policy.office_retention_days)).timestamp()),
     )
     ref_key = _reference_key(ports, event)
     if ref_key is not None:
-        entry = ReferenceEntry(
-            contact_id=contact.id, line_kind="office", started_at=event.started_at, allowed=True
-        )
+        entry = ReferenceEntry(contact_id=contact.id, line_kind="office", started_at=started_at, allowed=True)
         earlier = _claim(ports, ref_key, entry, now)
         if earlier is not None:
             return _repeat_answer(earlier, line)
@@ -232,10 +277,11 @@ def _admit_office_contact(
     return Admission(contact.id, line, "office", True, None)
 
 
-def end_contact(event: ContactEnded, ports: IngestPorts) -> bool:
+def end_contact(event: ContactEnded, ports: IngestPorts, now: datetime) -> bool:
     """Record when a contact ended and how long it took (P8). Repeats and stale callbacks change nothing.
 
-    True if this event was applied (now or through the buffer).
+    `now` is our receipt time: the provider's end time is kept only when plausible (else `now`), and
+    never before the registered start. True if this event was applied (now or through the buffer).
     """
     ref_key = ports.vault.reference_key(event.provider_reference)
     entry = ports.references.find(ref_key)
@@ -243,16 +289,19 @@ def end_contact(event: ContactEnded, ports: IngestPorts) -> bool:
         raise UnknownContactError("no contact for this reference")
     if entry.line_kind == "office" or not ports.references.advance(ref_key, event.sequence):
         return False
+    ended_at = retention.provider_time(event.ended_at, now, event.channel)
+    if entry.started_at is not None:
+        ended_at = max(ended_at, entry.started_at)
     duration = event.duration_s
     if duration is None and entry.started_at is not None:
-        duration = max(0, int((event.ended_at - entry.started_at).total_seconds()))
+        duration = int((ended_at - entry.started_at).total_seconds())
     try:
-        if ports.contacts.mark_ended(entry.contact_id, event.ended_at, duration):
+        if ports.contacts.mark_ended(entry.contact_id, ended_at, duration):
             return True
     except DependencyError:
         pass
     # Not stored yet (its registration may still wait in the buffer) or storage failed: retry later.
-    ports.buffer.defer(BufferedEnd(contact_id=entry.contact_id, ended_at=event.ended_at, duration_s=duration))
+    ports.buffer.defer(BufferedEnd(contact_id=entry.contact_id, ended_at=ended_at, duration_s=duration))
     return True
 
 
@@ -265,19 +314,33 @@ class TranscriptPorts:
 
 
 def transcript_sequence(part: TranscriptPart) -> int:
-    """Order parts by time, and give a redelivered part the same number so it is stored once."""
+    """Order parts by time, and give a redelivered part the same number so it is stored once.
+
+    From the provider's time as sent, not the plausible one: a redelivery arrives at another moment,
+    and a number that depended on our receipt would store an implausibly dated part twice. Such a part
+    is only placed oddly in the order; any year from 1 to 9999 gives a number DynamoDB can store.
+    """
     millis = int(part.sent_at.timestamp() * 1000)
     return millis * 1000 + zlib.crc32(part.part_id.encode()) % 1000
 
 
-def add_transcript_part(part: TranscriptPart, ports: TranscriptPorts) -> bool:
-    """Keep a chat message or e-mail body word for word, encrypted (P8). True if stored now."""
+def add_transcript_part(
+    part: TranscriptPart, ports: TranscriptPorts, policy: IngestPolicy, now: datetime
+) -> bool:
+    """Keep a chat message or e-mail body word for word, encrypted (P8). True if stored now.
+
+    `now` is our receipt time: the part is sealed under that period's key, kept until midnight of
+    receipt day + `transcript_retention_days` (its TTL, which readers honour at once), and its
+    `sent_at` is the provider's time only when plausible.
+    """
     entry = ports.references.find(ports.vault.reference_key(part.provider_reference))
     if entry is None:
         raise UnknownContactError("no contact for this reference")
     if entry.line_kind == "office":
         return False  # P11: office lines carry no help conversations to keep
-    ciphertext = ports.sealer.seal(entry.contact_id, part.channel, part.sender, part.text)
+    sent_at = retention.provider_time(part.sent_at, now, part.channel)
+    expires_at = retention.expiry_epoch(now, policy.transcript_retention_days)
+    ciphertext = ports.sealer.seal(entry.contact_id, part.channel, part.sender, part.text, now)
     return ports.transcripts.append(
-        entry.contact_id, transcript_sequence(part), part.sender, ciphertext, part.sent_at
+        entry.contact_id, transcript_sequence(part), part.sender, ciphertext, sent_at, expires_at
     )

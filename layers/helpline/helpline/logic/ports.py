@@ -63,15 +63,26 @@ class IdentifierVault(Protocol):
         ...
 
     def seal(
-        self, contact_id: str, channel: Channel, identifier: Identifier | None, reference: Identifier
+        self,
+        contact_id: str,
+        channel: Channel,
+        identifier: Identifier | None,
+        reference: Identifier,
+        received_at: datetime,
     ) -> str:
-        """Base64 ciphertext of the identifier and the provider reference, bound to `contact_id`."""
+        """Base64 ciphertext of the identifier and the provider reference, bound to `contact_id`.
+
+        Encrypted under the key of `helpline.periods.period_of(received_at)`: our receipt time, never a
+        provider's, so the key that is destroyed when the period's retention has run out (P7) is the
+        key of every identifier received in it.
+        """
         ...
 
 
 class TranscriptSealer(Protocol):
-    def seal(self, contact_id: str, channel: Channel, sender: str, text: str) -> str:
-        """Base64 ciphertext of one transcript part under the transcript key, bound to `contact_id`."""
+    def seal(self, contact_id: str, channel: Channel, sender: str, text: str, received_at: datetime) -> str:
+        """Base64 ciphertext of one transcript part, bound to `contact_id`, under the transcript key of
+        `received_at`'s period (as `IdentifierVault.seal`)."""
         ...
 
 
@@ -119,8 +130,14 @@ class ContactStore(ContactsRepository, Protocol):
 
 
 class TranscriptStore(Protocol):
-    def append(self, contact_id: str, seq: int, sender: str, ciphertext: str, sent_at: datetime) -> bool:
-        """Store one part unless (contact_id, seq) exists; True if stored now."""
+    def append(
+        self, contact_id: str, seq: int, sender: str, ciphertext: str, sent_at: datetime, expires_at: int
+    ) -> bool:
+        """Store one part unless (contact_id, seq) exists; True if stored now.
+
+        `expires_at` is the part's TTL (epoch seconds, a midnight UTC counted from our receipt, P8); a
+        reader treats the part as gone from then on, even before the table's TTL deletes it.
+        """
         ...
 
 

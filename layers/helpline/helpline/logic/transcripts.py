@@ -5,6 +5,10 @@ P8 keeps chat and e-mail word for word, encrypted; P4 allows sharing what was sa
 same scrubber the reports use, and the read (who, when, which contact, what purpose) is appended to the
 audit log *before* the text is returned: if the audit log cannot be written, nothing is returned (fail
 closed for data, DESIGN.md).
+
+Retention (P8): a part past its `expires_at` (our receipt day + TRANSCRIPT_RETENTION_DAYS) is gone at
+once, before the table's TTL or the sweep deletes it: the reader does not return it, not even to be
+counted on the audit log.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class TranscriptReader(Protocol):
     """Decrypts the stored parts of one contact (`dal.transcript_reader`)."""
 
     def read(self, contact_id: str) -> list[DecryptedPart]:
-        """The parts of the contact, oldest first; refuses a part that belongs to another contact."""
+        """The parts of the contact still within their retention, oldest first; refuses a part that
+        belongs to another contact."""
         ...
 
 

@@ -4,6 +4,15 @@ P8 lists what is registered: the time of the contact, its length, the region it 
 entry (line or channel). That, the outcome of the daily limit (P10) and the identifier in encrypted
 form only (P2, P3) is the whole record: `extra="forbid"` keeps anything else, a name (P5) or a clear
 identifier, from being stored by accident.
+
+How long each part is kept is written on the record as whole days counted from our receipt
+(`helpline.logic.retention`): the identifier until `identifier_retain_until`, the record until its TTL
+`expires_at`, a midnight UTC. Never a second-precise receipt time: that would be a key to join the
+register to other tables with.
+
+`erase_month` puts a record in the sparse `by-erase-month` index exactly while it holds a ciphertext, so
+the daily sweep reads only the records whose identifier it may still have to erase, however long it
+did not run (P7).
 """
 
 from __future__ import annotations
@@ -40,6 +49,8 @@ LimitOutcome = Literal["allowed", "limited", "unchecked"]
 """`unchecked`: the limit could not be checked (KMS or DynamoDB failed) and the person was let through:
 fail open for people (DESIGN)."""
 CIPHERTEXT_MAX_LENGTH = 8192
+SECONDS_PER_DAY = 86_400
+MONTH_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])$"
 
 
 def new_contact_id() -> str:
@@ -66,11 +77,32 @@ class ContactRecord(BaseModel):
         repr=False,
         description="Base64 KMS ciphertext of the identifier (P2, P3), never the clear value",
     )
-    identifier_retain_until: date | None = None
+    identifier_retain_until: date | None = Field(
+        default=None,
+        description=(
+            "Last day the encrypted identifier is kept (P7): our receipt day + IdentifierRetentionDays; "
+            "erased from the next day on (logically at once, physically by the sweep and key destruction)"
+        ),
+    )
+    expires_at: int | None = Field(
+        default=None,
+        description=(
+            "TTL (epoch seconds): midnight UTC of our receipt day + RegisterRetentionDays (P8); a whole "
+            "day, so it reveals no second of receipt that could be joined to another table"
+        ),
+    )
     month: str = Field(
         default="",
-        pattern=r"^\d{4}-(?:0[1-9]|1[0-2])$",
+        pattern=MONTH_PATTERN,
         description="YYYY-MM of started_at (UTC); derived, key of the by-month index",
+    )
+    erase_month: str | None = Field(
+        default=None,
+        pattern=MONTH_PATTERN,
+        description=(
+            "YYYY-MM of identifier_retain_until; derived, present exactly while identifier_ciphertext "
+            "is: key of the sparse by-erase-month index the retention sweep reads (P7)"
+        ),
     )
 
     @field_validator("identifier_ciphertext")
@@ -93,7 +125,36 @@ class ContactRecord(BaseModel):
             raise ValueError("month must be the UTC month of started_at")
         if self.ended_at is not None and self.ended_at < self.started_at:
             raise ValueError("ended_at must not be before started_at")
-        if self.identifier_ciphertext is not None and self.identifier_retain_until is None:
-            # An encrypted identifier is kept only as long as a demand under P7 could still need it.
-            raise ValueError("identifier_ciphertext needs identifier_retain_until")
+        if self.expires_at is not None and self.expires_at % SECONDS_PER_DAY:
+            raise ValueError("expires_at must be a midnight UTC (day granularity)")
+        self._consistent_identifier()
         return self
+
+    def _consistent_identifier(self) -> None:
+        """A ciphertext only with its last day, and `erase_month` only beside a ciphertext (P7).
+
+        An encrypted identifier is kept only as long as a demand under P7 could still need it, so it
+        never comes without `identifier_retain_until`. `erase_month` is that day's month, derived when
+        not given (like `month`), and absent without a ciphertext so the `by-erase-month` index stays
+        sparse: a record with nothing left to erase costs the sweep nothing.
+        """
+        if self.identifier_ciphertext is None:
+            if self.erase_month is not None:
+                raise ValueError("erase_month is only kept beside identifier_ciphertext")
+            return
+        if self.identifier_retain_until is None:
+            raise ValueError("identifier_ciphertext needs identifier_retain_until")
+        derived = self.identifier_retain_until.strftime("%Y-%m")
+        if self.erase_month is None:
+            self.erase_month = derived
+        elif self.erase_month != derived:
+            raise ValueError("erase_month must be the month of identifier_retain_until")
+
+    def without_identifier(self) -> Self:
+        """This record without its encrypted identifier, and so out of the `by-erase-month` index.
+
+        The one way to drop a ciphertext from a record in memory: `model_copy` does not validate, so
+        dropping `identifier_ciphertext` alone would leave an `erase_month` behind (P7). The retention
+        date stays: it tells a later reader that the identifier was erased, not never received.
+        """
+        return self.model_copy(update={"identifier_ciphertext": None, "erase_month": None})

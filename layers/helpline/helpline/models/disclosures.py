@@ -31,15 +31,22 @@ Status = Literal[
     "requested",
     "awaiting_decision",
     "approved",
+    "awaiting_custodian",
     "decrypted",
     "delivered",
     "retrieved",
     "rejected",
+    "refused",
     "expired",
+    "erased",
     "failed",
 ]
-"""requested → awaiting_decision → approved → decrypted → delivered → retrieved; or rejected, expired
-(no decision in time, or the result not retrieved in time) or failed."""
+"""requested → awaiting_decision → approved → awaiting_custodian → decrypted → delivered → retrieved.
+
+Or: rejected (by compliance), refused (by the custodian's officer), expired (no decision in time, no
+custodian decision in time, or the result not retrieved in time), erased (the identifier was past its
+retention when the custodian came to open it) or failed. `awaiting_custodian` makes the wait visible:
+the organisation approved, and the custodian (P3, P7) has not answered yet."""
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -212,26 +219,26 @@ class DisclosureResult(BaseModel):
 WorkflowStep = Literal[
     "record_requested",
     "await_decision",
+    "prepare_release",
+    "record_decrypted",
     "record_delivered",
     "record_rejected",
+    "record_refused",
     "record_expired",
+    "record_erased",
     "record_failed",
 ]
 
 
 class StepEvent(BaseModel):
-    """What a state of `disclosure.asl.json` sends the steps function: ids, and a task token to keep."""
+    """What a state of `disclosure.asl.json` sends the steps function: ids, a task token to keep, and
+    (record_decrypted, record_refused) the custodian officer's decision as the custodian answered it."""
 
     model_config = ConfigDict(extra="forbid")
 
     step: WorkflowStep
     disclosure_id: str = Field(pattern=DISCLOSURE_ID_PATTERN)
     task_token: str | None = Field(default=None, min_length=1, max_length=8192, repr=False)
-
-
-class DecryptEvent(BaseModel):
-    """What the DecryptForRequester state sends the decrypt function: the request id only."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    disclosure_id: str = Field(pattern=DISCLOSURE_ID_PATTERN)
+    decided_by: str | None = Field(default=None, min_length=1, max_length=128)
+    decided_at: UtcDateTime | None = None
+    reason: str | None = Field(default=None, min_length=1, max_length=500)

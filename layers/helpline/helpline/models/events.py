@@ -8,13 +8,32 @@ these events; nothing past the adapter knows a provider's field names. Identifie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Final, Literal
 
 from helpline.identifiers import Identifier
 from helpline.models.common import Channel
 
 Sender = Literal["contact", "volunteer"]
+
+EARLIEST: Final = datetime.min.replace(tzinfo=UTC)
+LATEST: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A provider's time as aware UTC, whatever it is; a time without a zone is taken as UTC.
+
+    Never raises: a time that UTC cannot represent (year 1 east of Greenwich, year 9999 west of it) is
+    clamped to the first or last representable moment. Such a time is absurd anyway, and the domain
+    replaces it by our receipt time (`helpline.logic.retention.provider_time`); what must not happen
+    is an `OverflowError` that turns a person's contact into a 5xx.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if value.year == 1 else LATEST
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,8 @@ class ContactStarted:
     provider_reference: Identifier
     """The provider's id for this contact (kind `reference`): how later events find the contact."""
     started_at: datetime
+    """The provider's time of the start (aware UTC), as it claims it: kept only when plausible, and
+    never used to count retention, which runs from our receipt (`logic.retention`)."""
 
 
 @dataclass(frozen=True)
@@ -51,5 +72,6 @@ class TranscriptPart:
     sender: Sender
     text: str
     sent_at: datetime
+    """The provider's time of the message, as it claims it (see `ContactStarted.started_at`)."""
     part_id: str = ""
     """The provider's id for this message, if any: a redelivered message is stored once."""

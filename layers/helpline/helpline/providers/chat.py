@@ -37,6 +37,12 @@ Events (JSON objects; unknown fields are refused; timestamps are ISO 8601 with a
 
     {"type": "chat.ended", "session_id": "<1-512 chars>", "timestamp": "<ISO 8601>"}
 
+A ``timestamp`` is the platform's claim of when the event happened. Any well-formed one is accepted,
+from year 0001 to 9999 in any zone, so a chat is never refused for its clock (a person in crisis must
+be connected); the helpline keeps it only when it lies within a day before and five minutes after our
+receipt, and uses the receipt time otherwise. Retention is always counted from our receipt, never from
+a ``timestamp``. A ``timestamp`` that is not ISO 8601 with a zone is refused with 400 naming the field.
+
 ``channel`` is the slug of one of our chat lines (a-z, 0-9, '-', at most 63). ``session_id`` ties the
 events of one chat together. A text longer than 8000 characters is refused with 413 ("text longer
 than 8000 characters"); other problems with 400 and a message naming the fields, never their values.
@@ -52,7 +58,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -60,7 +66,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 from helpline import identifiers
 from helpline.identifiers import InvalidIdentifierError
 from helpline.models.addresses import normalise_address
-from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
+from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart, as_utc
 from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError
 
 SIGNATURE_HEADER: Final = "X-Helpline-Signature"
@@ -236,7 +242,7 @@ def parse_event(raw_body: bytes) -> ContactStarted | TranscriptPart | ContactEnd
         reference = identifiers.reference(event.session_id)
     except InvalidIdentifierError:
         raise MalformedEvent("session_id is blank") from None
-    at = event.timestamp.astimezone(UTC)
+    at = as_utc(event.timestamp)
     if isinstance(event, ChatStartedEvent):
         try:
             line_address = normalise_address("chat", event.channel)

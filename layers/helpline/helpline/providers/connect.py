@@ -23,7 +23,7 @@ from helpline import identifiers
 from helpline.identifiers import Identifier, InvalidIdentifierError
 from helpline.models.addresses import normalise_address
 from helpline.models.common import Channel
-from helpline.models.events import ContactEnded, ContactStarted
+from helpline.models.events import EARLIEST, LATEST, ContactEnded, ContactStarted, as_utc
 from helpline.providers.errors import MalformedEvent
 
 CHANNELS: Final[Mapping[str, Channel]] = {"VOICE": "voice", "CHAT": "chat"}
@@ -58,9 +58,7 @@ def _timestamp(value: object, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise MalformedEvent(f"{name} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return as_utc(parsed)  # never raises: year 9999 at -14:00 is clamped, and judged by the domain
 
 
 def _channel(value: object, name: str) -> Channel:
@@ -183,7 +181,8 @@ def disconnected_event(event: Mapping[str, Any]) -> ContactEnded | None:
     if ended_at is None:
         raise MalformedEvent("missing detail.disconnectTimestamp")
     duration = None
-    if disconnected_at is not None and started_at is not None:
+    clamped = {EARLIEST, LATEST}
+    if disconnected_at is not None and started_at is not None and not {disconnected_at, started_at} & clamped:
         duration = max(0, int((disconnected_at - started_at).total_seconds()))
     return ContactEnded(
         channel=channel, provider_reference=reference, ended_at=ended_at, duration_s=duration, sequence=0

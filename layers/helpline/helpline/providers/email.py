@@ -24,7 +24,7 @@ from typing import Final
 from helpline import identifiers
 from helpline.identifiers import Identifier, InvalidIdentifierError
 from helpline.models.addresses import normalise_address
-from helpline.models.events import ContactStarted, TranscriptPart
+from helpline.models.events import ContactStarted, TranscriptPart, as_utc
 from helpline.providers.errors import MalformedEvent
 
 MAX_TRANSCRIPT_CHARS: Final = 200_000
@@ -85,15 +85,18 @@ def _sent_at(message: EmailMessage, now: datetime) -> datetime:
     """The `Date` header as aware UTC (zone-less: UTC); `now` when missing or unreadable.
 
     The sender's clock sets it, so it can be wrong; it is still the better answer to "when was
-    this written" for a mail that waited in a queue.
+    this written" for a mail that waited in a queue. Any date parses, 1970, 2150 or 31 Dec 9999
+    at -1400 (clamped by `as_utc`); whether it is believed is the domain's decision
+    (`logic.retention.provider_time`), and retention never counts from it.
     """
     header = _header(message, "Date")
-    value = getattr(header, "datetime", None)
+    try:
+        value = getattr(header, "datetime", None)
+    except _HEADER_ERRORS:
+        value = None
     if not isinstance(value, datetime):
         return now.astimezone(UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return as_utc(value)
 
 
 def _content(part: EmailMessage) -> str:

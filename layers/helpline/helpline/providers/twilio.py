@@ -19,7 +19,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 from helpline import identifiers
 from helpline.identifiers import Identifier, InvalidIdentifierError
 from helpline.models.addresses import normalise_address
-from helpline.models.events import ContactEnded, ContactStarted
+from helpline.models.events import ContactEnded, ContactStarted, as_utc
 from helpline.providers.errors import MalformedEvent, SignatureError
 
 SIGNATURE_HEADER: Final = "X-Twilio-Signature"
@@ -260,7 +260,7 @@ def status_callback(params: Sequence[tuple[str, str]], now: datetime) -> Contact
     if timestamp := fields.get("Timestamp", "").strip():
         try:
             ended_at = _utc(parsedate_to_datetime(timestamp))
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             raise MalformedEvent("field Timestamp is not an RFC 2822 date") from None
     duration: int | None = None if status == "completed" else 0
     if raw_duration := fields.get("CallDuration", "").strip():
@@ -284,10 +284,9 @@ def _non_negative_int(raw: str, name: str) -> int:
 
 
 def _utc(value: datetime) -> datetime:
-    """Aware UTC; a time without a zone (RFC 2822 "-0000") is taken to be UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """Aware UTC; a time without a zone (RFC 2822 "-0000") is taken to be UTC; never raises (`as_utc`
+    clamps a time UTC cannot represent, which the domain then replaces by our receipt time)."""
+    return as_utc(value)
 
 
 # --- TwiML -----------------------------------------------------------------------------------------

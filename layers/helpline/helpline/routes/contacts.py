@@ -8,13 +8,14 @@ encrypted one (P2, P3).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from helpline.api import StaffApiResolver, create_resolver, openapi_responses
+from helpline.clock import now as clock_now
 from helpline.dal.register import register_store
 from helpline.logic.register import (
     InvalidQueryError,
@@ -38,7 +39,7 @@ TAGS = ["contacts"]
 
 def create_contacts_app(
     store: Callable[[], RegisterStore] = register_store,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = clock_now,
 ) -> StaffApiResolver:
     """A resolver with the register routes; `store` and `clock` are seams for tests (P8)."""
     app = create_resolver()

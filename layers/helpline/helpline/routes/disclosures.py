@@ -9,7 +9,7 @@ reason: 403, 404, 409, 410, or 422 when a request has no legal basis.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
 
@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from helpline import clock as our_clock
 from helpline.api import (
     StaffApiResolver,
     create_resolver,
@@ -78,7 +79,7 @@ def create_disclosures_app(
     results: Callable[[], ResultSealer] = result_sealer,
     audit: Callable[[], AuditLog] = audit_log,
     config: Callable[[], DisclosureConfig] = _settings_config,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = lambda: our_clock.now(),
     new_id: Callable[[], str] = new_disclosure_id,
 ) -> StaffApiResolver:
     """A resolver with the six disclosure routes; every dependency is a seam for tests (P6, P7)."""
@@ -90,7 +91,8 @@ def create_disclosures_app(
         description=(
             "Only on an art. 126nc Sv demand with a third party in danger, or with the person's consent "
             "(P6, P7). Refused (422) without a basis, when the person is a danger only to themselves, or "
-            "for an office-line contact; 410 when the identifier has been erased."
+            "for an office-line contact; 410 when the identifier has been erased by retention (past its "
+            "`identifier_retain_until`, on our clock)."
         ),
         tags=TAGS,
         operation_id="requestDisclosure",
@@ -129,7 +131,11 @@ def create_disclosures_app(
     @app.get(
         "/disclosures/<id>",
         summary="One disclosure request: status and timeline",
-        description="Never an identifier, a token or a ciphertext.",
+        description=(
+            "Never an identifier, a token or a ciphertext. After approval the request is "
+            "`awaiting_custodian` until the custodian's officer confirms (then `decrypted`) or refuses "
+            "(`refused`), or the custodian's deadline passes (`expired`)."
+        ),
         tags=TAGS,
         operation_id="getDisclosure",
         responses=openapi_responses("The request", 400, 401, 403, 404, 500),
@@ -149,7 +155,8 @@ def create_disclosures_app(
         summary="Approve a disclosure request (four eyes)",
         description=(
             "Not by its requester (403). Once DISCLOSURE_APPROVALS_NEEDED distinct officers approved, the "
-            "workflow decrypts the identifier for the requester. 409 when the request no longer waits."
+            "workflow asks the custodian, whose officer must confirm before the identifier is decrypted "
+            "for the requester. 409 when the request no longer waits."
         ),
         tags=TAGS,
         operation_id="approveDisclosure",
@@ -173,8 +180,9 @@ def create_disclosures_app(
         "/disclosures/<id>/result",
         summary="The disclosed identifier, once",
         description=(
-            "For the requester only, once, within 24 hours of approval; then erased (410). Every "
-            "retrieval is on the audit log (P7)."
+            "For the requester only, once, within 24 hours of its decryption; then erased (410). 409 "
+            "while there is no result yet (awaiting compliance or the custodian). Every retrieval is on "
+            "the audit log (P7)."
         ),
         tags=TAGS,
         operation_id="getDisclosureResult",

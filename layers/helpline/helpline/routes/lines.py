@@ -6,12 +6,13 @@ Who may call which route is decided in `helpline.auth.ROUTE_PERMISSIONS`, before
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.clock import now as clock_now
 from helpline.dal.lines import lines_repository
 from helpline.logic.lines import list_lines, register_line
 from helpline.logic.ports import LinesRepository
@@ -23,7 +24,7 @@ TAGS = ["lines"]
 
 def create_lines_app(
     repository: Callable[[], LinesRepository] = lines_repository,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = clock_now,
 ) -> StaffApiResolver:
     """A resolver with the line registry routes; `repository` and `clock` are seams for tests.
 

@@ -28,6 +28,7 @@ from helpline.api import (
     openapi_responses,
     openapi_success,
 )
+from helpline.clock import now as clock_now
 from helpline.dal.reports import contact_lookup, reports_repository
 from helpline.logic.reports import (
     ContactLookup,
@@ -51,7 +52,7 @@ def create_reports_app(
     repository: Callable[[], ReportsRepository] = reports_repository,
     contacts: Callable[[], ContactLookup] = contact_lookup,
     scrub: Scrub = deduce_scrub,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = clock_now,
 ) -> StaffApiResolver:
     """A resolver with the report routes; `repository`, `contacts`, `scrub`, `clock` are test seams."""
     app = create_resolver()

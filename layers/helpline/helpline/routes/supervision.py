@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.clock import now as clock_now
 from helpline.dal.audit import audit_log
 from helpline.dal.register import register_store
 from helpline.dal.supervision import supervision_store
@@ -43,7 +44,7 @@ def create_supervision_app(
     store: Callable[[], SupervisionStore] = supervision_store,
     audit: Callable[[], AuditLog] = audit_log,
     provider: Callable[[], SupervisionProvider] = NoLiveMonitoring,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = clock_now,
 ) -> StaffApiResolver:
     """A resolver with the supervision routes; every dependency is a seam for tests (P9).
 

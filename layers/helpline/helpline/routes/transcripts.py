@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, cast
 
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.clock import now as clock_now
 from helpline.dal.audit import audit_log
 from helpline.dal.register import register_store
 from helpline.dal.transcript_reader import transcript_reader
@@ -41,7 +42,7 @@ def create_transcripts_app(
     reader: Callable[[], TranscriptReader] = transcript_reader,
     audit: Callable[[], AuditLog] = audit_log,
     scrubber: Scrubber = default_scrubber,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = clock_now,
 ) -> StaffApiResolver:
     """A resolver with the transcript route; every dependency is a seam for tests (P4, P8)."""
     app = create_resolver()

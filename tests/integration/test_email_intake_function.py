@@ -1,0 +1,183 @@
+"""EmailIntakeFunction over moto: no version of the raw mail is left in the versioned bucket (P3), and
+retention counts from our receipt, not from the `Date:` header (P7, P8).
+
+The raw mail holds the sender's address in clear. On a versioned bucket a plain DeleteObject only puts
+a delete marker on top and the message stays as a non-current version (issue 8): the intake must remove
+every version and every delete marker of the key, and only once the registration and the body are stored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import Any
+
+import boto3
+import pytest
+from api_events import FakeLambdaContext
+from conftest import create_table_from_template
+
+from helpline import clock, periods
+from helpline.dal.lines import lines_repository
+from helpline.logic import retention
+from helpline.logic.ports import DependencyError
+from helpline.models.lines import Line
+from helpline.process import forget_process_state
+
+Handler = Callable[[dict[str, Any], Any], dict[str, int]]
+REGION = "eu-west-1"
+MAILBOX = "hulp@hulplijn.example.org"
+SENDER = "iemand@example.org"
+BUCKET = "helpline-mail-test"
+
+
+def period_key(family: str) -> str:
+    """This month's key of `family` under its period alias; returns the alias ARN prefix."""
+    kms = boto3.client("kms")
+    key = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    name_prefix = f"alias/test-org/{family}"
+    for moment in (clock.now(), clock.now() + timedelta(days=1)):  # a test run across midnight at month end
+        alias = periods.key_alias(name_prefix, periods.period_of(moment))
+        if alias not in {a["AliasName"] for a in kms.list_aliases()["Aliases"]}:
+            kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    return f"arn:aws:kms:{REGION}:{key['Arn'].split(':')[4]}:{name_prefix}"
+
+
+@pytest.fixture
+def intake(aws: None, monkeypatch: pytest.MonkeyPatch, load_handler: Callable[[str], Handler]) -> Handler:
+    for logical_id, variable in (
+        ("LinesTable", "LINES_TABLE"),
+        ("ContactsTable", "CONTACTS_TABLE"),
+        ("ContactLimitTable", "CONTACT_LIMIT_TABLE"),
+        ("ReferencesTable", "REFERENCES_TABLE"),
+        ("TranscriptsTable", "TRANSCRIPTS_TABLE"),
+        ("OfficeContactsTable", "OFFICE_CONTACTS_TABLE"),
+    ):
+        monkeypatch.setenv(variable, create_table_from_template(logical_id))
+    queue = boto3.client("sqs").create_queue(QueueName="registration-buffer")["QueueUrl"]
+    monkeypatch.setenv("REGISTRATION_BUFFER_QUEUE_URL", queue)
+    mac = boto3.client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    monkeypatch.setenv("PSEUDONYM_KEY_ID", mac["Arn"])
+    monkeypatch.setenv("IDENTIFIER_KEY_ALIAS_PREFIX", period_key("identifiers"))
+    monkeypatch.setenv("TRANSCRIPT_KEY_ALIAS_PREFIX", period_key("transcripts"))
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})  # type: ignore[typeddict-item]
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    lines_repository().put_line(
+        Line(
+            line_id="mail",
+            kind="helpline",
+            channel="email",
+            address=MAILBOX,
+            display_name="Mail",
+            updated_at=clock.now(),
+            updated_by="test",
+        )
+    )
+    return load_handler("functions/email_intake/app.py")
+
+
+def mail(date: str, message_id: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Iemand <{SENDER}>"
+    message["To"] = MAILBOX
+    message["Date"] = date
+    message["Message-ID"] = message_id
+    message["Subject"] = "Even praten"
+    message.set_content("Ik wil iets vertellen.\n")
+    return message.as_bytes(policy=SMTP)
+
+
+def notification(*keys: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}
+            for key in keys
+        ]
+    }
+
+
+def versions_left(key: str) -> list[dict[str, Any]]:
+    listing = boto3.client("s3").list_object_versions(Bucket=BUCKET, Prefix=key)
+    return [
+        entry
+        for entry in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+        if entry["Key"] == key
+    ]
+
+
+def scan(variable: str) -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=os.environ[variable], ConsistentRead=True)["Items"]
+
+
+def test_no_version_of_the_raw_mail_is_left_after_intake(intake: Handler) -> None:
+    """P3: SES wrote it twice (a redelivery makes a second version) and someone deleted it once without
+    a version id (a delete marker): after the intake, nothing of it is left, in any version."""
+    s3 = boto3.client("s3")
+    raw = mail("Tue, 01 Dec 2026 09:00:00 +0000", "<m1@example.org>")
+    s3.put_object(Bucket=BUCKET, Key="mail/m1", Body=raw)
+    s3.put_object(Bucket=BUCKET, Key="mail/m1", Body=raw)
+    s3.put_object(Bucket=BUCKET, Key="mail/m10", Body=raw)
+    assert len(versions_left("mail/m1")) == 2
+
+    assert intake(notification("mail/m1"), FakeLambdaContext()) == {"received": 1}
+
+    assert versions_left("mail/m1") == []
+    assert len(versions_left("mail/m10")) == 1, "only exactly this key is erased"
+    [contact] = scan("CONTACTS_TABLE")
+    assert SENDER not in str(contact)
+    assert len(scan("TRANSCRIPTS_TABLE")) == 1
+
+
+def test_a_mail_that_cannot_be_understood_is_erased_in_every_version(intake: Handler) -> None:
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="mail/bad", Body=b"\x00\xff not a mail")
+    s3.delete_object(Bucket=BUCKET, Key="mail/bad")  # a delete marker on top: the version stays
+    s3.put_object(Bucket=BUCKET, Key="mail/bad", Body=b"\x00\xff still not a mail")
+
+    assert intake(notification("mail/bad"), FakeLambdaContext()) == {"received": 0}
+
+    assert versions_left("mail/bad") == []
+    assert scan("CONTACTS_TABLE") == []
+
+
+def test_a_failed_intake_raises_and_keeps_the_mail_for_the_retry(
+    intake: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure raises so the notification is retried: the raw mail must still be there for it."""
+    boto3.client("s3").put_object(
+        Bucket=BUCKET, Key="mail/m2", Body=mail("Tue, 01 Dec 2026 09:00:00 +0000", "<m2@example.org>")
+    )
+    monkeypatch.setenv("TRANSCRIPTS_TABLE", "no-such-table")
+    forget_process_state()
+    with pytest.raises(DependencyError, match="dynamodb: PutItem failed"):
+        intake(notification("mail/m2"), FakeLambdaContext())
+    assert len(versions_left("mail/m2")) == 1
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["Thu, 01 Jan 1970 00:00:00 +0000", "Wed, 01 Jan 2150 00:00:00 +0000", "Fri, 31 Dec 9999 23:59:59 -1400"],
+)
+def test_retention_counts_from_receipt_whatever_the_date_header_says(intake: Handler, date: str) -> None:
+    """Issue 8: `Date: 2150` kept a transcript until 2151, `1970` set a TTL DynamoDB never acts on."""
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="mail/d", Body=mail(date, "<d@example.org>"))
+    before = clock.now()
+
+    assert intake(notification("mail/d"), FakeLambdaContext()) == {"received": 1}
+
+    after = clock.now()
+    [contact] = scan("CONTACTS_TABLE")
+    [part] = scan("TRANSCRIPTS_TABLE")
+    assert before.replace(microsecond=0) <= datetime.fromisoformat(contact["started_at"]["S"]) <= after
+    assert contact["identifier_retain_until"]["S"] in {
+        retention.retain_until(moment, 365).isoformat() for moment in (before, after)
+    }
+    assert int(contact["expires_at"]["N"]) in {
+        retention.expiry_epoch(moment, 730) for moment in (before, after)
+    }
+    assert int(part["expires_at"]["N"]) in {retention.expiry_epoch(moment, 180) for moment in (before, after)}
+    assert versions_left("mail/d") == []
