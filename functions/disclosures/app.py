@@ -1,5 +1,6 @@
-"""DisclosuresFunction: disclosure requests, compliance decisions and the one-time delivery (P6, P7).
+"""DisclosuresFunction: disclosure requests, their state, and the one-time delivery (P6, P7).
 
+Compliance decisions are DisclosureDecisionsFunction's, whose role alone may resume the workflow.
 Thin by design: the routes live in `helpline.routes.disclosures`, the rules in `helpline.logic.disclosures`,
 access rules in `helpline.auth`. Loaded by file path as well as by Lambda, so only absolute imports.
 """

@@ -1,4 +1,6 @@
-"""LinesFunction: the line registry for staff (GET /lines) and admins (PUT /lines/{line_id}).
+"""LinesFunction: the line registry for staff (GET /lines) and admins (PUT and DELETE /lines/{line_id},
+GET /lines/changes, POST /lines/changes/{change_id}/approve and /reject: four eyes on what could put
+callers on an office line, P11).
 
 Thin by design: the routes live in `helpline.routes.lines`, access rules in `helpline.auth`.
 Loaded by file path as well as by Lambda, so only absolute imports.

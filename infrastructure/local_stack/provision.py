@@ -101,7 +101,10 @@ class Provisioner:
                 if "Condition" in resource and not self._resolver.condition(resource["Condition"]):
                     continue
                 provision = getattr(self, "_" + resource_type.split("::")[-1].lower())
-                props = resource.get("Properties", {})
+                # A resource may say what differs locally, and why, in `Metadata.LocalStack.Properties`
+                # (the demo user pools sign in with a password): it is laid over its properties.
+                local = resource.get("Metadata", {}).get("LocalStack", {}).get("Properties", {})
+                props = {**resource.get("Properties", {}), **local}
                 if resource_type == "AWS::IAM::Role":
                     # Only its name matters locally; its policies name resources provisioned later.
                     props = {k: v for k, v in props.items() if k == "RoleName"}
@@ -199,7 +202,24 @@ class Provisioner:
     def _bucket(self, logical_id: str, props: dict[str, Any], _: dict[str, Any]) -> None:
         name = props.get("BucketName", self._name(logical_id).lower())
         s3 = self._client("s3")
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self._region})
+        s3.create_bucket(
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": self._region},
+            ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled", False)),
+        )
+        lock = props.get("ObjectLockConfiguration")
+        if lock:
+            retention = dict(lock.get("Rule", {}).get("DefaultRetention", {}))
+            for unit in ("Days", "Years"):
+                if unit in retention:
+                    retention[unit] = int(retention[unit])
+            s3.put_object_lock_configuration(
+                Bucket=name,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": lock.get("ObjectLockEnabled", "Enabled"),
+                    **({"Rule": {"DefaultRetention": retention}} if retention else {}),
+                },
+            )
         versioning = props.get("VersioningConfiguration", {}).get("Status")
         if versioning:
             # Versioned as in the cloud: a delete without a version id leaves the old version behind.

@@ -331,18 +331,42 @@ class LocalStack:
         return token
 
     def _seed(self, demo_users: dict[str, dict[str, str]]) -> None:
-        """Register the demo line registry through the real API, as an admin would."""
+        """Register the demo line registry of a fresh stack, each line on the audit chain.
+
+        Written through the data layer, not `PUT /lines`: the seed holds an office line, which through
+        the API is a proposal that needs a second admin (four eyes, P11), and no second admin exists
+        at start-up. The seed is the deployment's own bootstrap, like the template, so it is recorded as
+        `line.seeded` by `local-stack-seed`, never as an admin's act; it never overwrites a line, and
+        an address held twice is refused as the API refuses it. Every later change goes through the API.
+        """
         if self.config.seed_path is None or "admin" not in demo_users:
             return
+        # Imported here: only the seed writes to the organisation's tables itself.
+        from helpline.dal.audit import DynamoAuditLog
+        from helpline.dal.lines import DynamoLinesRepository
+        from helpline.logic.audit import record
+        from helpline.logic.lines import address_holder, stamped
+        from helpline.models.lines import LineIn
+
         seed = json.loads(self.config.seed_path.read_text(encoding="utf-8"))
-        admin = demo_users["admin"]
-        token = self.id_token(admin["username"], admin["password"])
-        for line_id, line in seed.get("lines", {}).items():
-            response = requests.put(
-                f"{self.api_url}/lines/{line_id}",
-                json=line,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
+        physical = self.org.provisioned.physical
+        registry = DynamoLinesRepository(physical["LinesTable"])
+        audit = DynamoAuditLog(physical["AuditTable"])
+        actor, now = "local-stack-seed", clock.now()
+        for line_id, raw in seed.get("lines", {}).items():
+            line = LineIn.model_validate(raw)
+            holder = address_holder(registry.list_lines(), line_id, line.channel, line.address)
+            if holder is not None:
+                raise RuntimeError(f"seeding line {line_id} failed: its address is held by {holder}")
+            if not registry.put_line_if(stamped(line_id, line, actor, now), expected=None):
+                continue  # already registered: the seed never overwrites
+            record(
+                audit,
+                now,
+                actor,
+                "line.seeded",
+                line_id,
+                kind=line.kind,
+                channel=line.channel,
+                address=line.address,
             )
-            if response.status_code != 200:
-                raise RuntimeError(f"seeding line {line_id} failed with HTTP {response.status_code}")

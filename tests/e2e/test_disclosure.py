@@ -33,7 +33,11 @@ def kept(ingest: Ingest, response: requests.Response) -> requests.Response:
     return response
 
 
-def legal_order(contact_id: str) -> dict[str, Any]:
+def legal_order(ingest: Ingest, contact_id: str) -> dict[str, Any]:
+    """A demand dated the day the contact started (on the stack's clock): plausible whatever the clock
+    says, since it lies in the contact's month and not after today (P7)."""
+    contact = ingest.contact(contact_id)
+    assert contact is not None
     return {
         "contact_id": contact_id,
         "basis": "legal_order_126nc",
@@ -41,10 +45,13 @@ def legal_order(contact_id: str) -> dict[str, Any]:
             "reference": "VIG-2026-0042",
             "officer_of_justice": "mr. A. de Officier",
             "prosecutor_office": "Arrondissementsparket Midden-Nederland",
-            "issued_on": "2026-11-28",
+            "issued_on": contact["started_at"]["S"][:10],
             "document_sha256": "a" * 64,
         },
-        "third_party_danger": "A named child in the caller's household is in acute danger.",
+        "third_party_danger": {
+            "category": "child",
+            "description": "A named child in the caller's household is in acute danger.",
+        },
     }
 
 
@@ -62,7 +69,9 @@ def test_a_legal_order_is_approved_and_the_number_delivered_once(ingest: Ingest)
     [record] = [c for c in ingest.contacts() if c["id"]["S"] not in before]
     contact_id = record["id"]["S"]
 
-    requested = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(contact_id)))
+    requested = kept(
+        ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
+    )
     assert requested.status_code == 202, requested.text
     disclosure_id = requested.json()["id"]
 
@@ -160,7 +169,9 @@ def result_item_exists(ingest: Ingest, disclosure_id: str) -> bool:
 
 def test_a_release_the_custodian_refuses_is_never_decrypted(ingest: Ingest) -> None:
     contact_id = next(c["id"]["S"] for c in ingest.contacts() if "identifier_ciphertext" in c)
-    requested = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(contact_id)))
+    requested = kept(
+        ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
+    )
     disclosure_id = requested.json()["id"]
     wait_until(lambda: status_of(ingest, "compliance", disclosure_id) == "awaiting_decision", timeout_s=30)
     assert decide(ingest, disclosure_id, "approve", "Order checked.").status_code == 200
@@ -189,17 +200,29 @@ def test_no_organisation_user_may_confirm_a_release(ingest: Ingest, group: str) 
 
 def test_danger_to_self_only_is_refused(ingest: Ingest) -> None:
     contact_id = ingest.contacts()[0]["id"]["S"]
-    body = {**legal_order(contact_id), "danger_to_self_only": True}
+    body = {**legal_order(ingest, contact_id), "danger_to_self_only": True}
     refused = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", body))
     assert refused.status_code == 422
     assert "anonymous" in refused.json()["message"].lower() or "self" in refused.json()["message"].lower()
+
+
+def test_a_third_party_that_is_the_person_themselves_is_refused(ingest: Ingest) -> None:
+    """Issue 9: who else is in danger is a category, and the person themselves is none (P6, P7)."""
+    contact_id = ingest.contacts()[0]["id"]["S"]
+    body = legal_order(ingest, contact_id)
+    body["third_party_danger"] = {"category": "self", "description": "Nobody else is at risk."}
+    refused = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", body))
+    assert refused.status_code == 422
+    assert "names the person themselves" in refused.json()["message"]
 
 
 @pytest.mark.parametrize("group", ["staff", "volunteer", "compliance"])
 def test_only_a_professional_may_request(ingest: Ingest, group: str) -> None:
     contact_id = ingest.contacts()[0]["id"]["S"]
     assert (
-        kept(ingest, call_as(ingest, group, "POST", "/disclosures", legal_order(contact_id))).status_code
+        kept(
+            ingest, call_as(ingest, group, "POST", "/disclosures", legal_order(ingest, contact_id))
+        ).status_code
         == 403
     )
 
@@ -215,7 +238,9 @@ def decide(ingest: Ingest, disclosure_id: str, decision: str, reason: str) -> re
 
 def test_a_rejected_request_can_never_be_retrieved(ingest: Ingest) -> None:
     contact_id = next(c["id"]["S"] for c in ingest.contacts() if "identifier_ciphertext" in c)
-    requested = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(contact_id)))
+    requested = kept(
+        ingest, call_as(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
+    )
     disclosure_id = requested.json()["id"]
     wait_until(lambda: status_of(ingest, "compliance", disclosure_id) == "awaiting_decision", timeout_s=30)
 

@@ -339,3 +339,86 @@ def test_a_mail_with_an_absurd_date_is_registered_with_retention_from_receipt(
         lambda: [c for c in ingest.contacts() if c["id"]["S"] not in before and c["channel"]["S"] == "email"]
     )
     assert_retention_from_receipt(record)
+
+
+# ---------------------------------------------------------------- forged senders (issue 9, P10)
+
+SES_PASS = "amazonses.com; spf=pass; dkim=pass header.i=@example.nl; dmarc=pass header.from=example.nl"
+SES_FORGED = (
+    "amazonses.com; spf=fail (spfCheck: domain of example.nl does not designate 203.0.113.9 as permitted "
+    "sender) client-ip=203.0.113.9; dkim=fail header.i=@example.nl; dmarc=fail header.from=example.nl"
+)
+
+
+def mail_from(ingest: Ingest, sender: str, verdict: str, body: str = "Hallo.") -> dict[str, Any]:
+    """Put one mail as SES stores it (its verdict on top) in the mail bucket; its contact record."""
+    message_id = f"<{uuid.uuid4().hex}@mail.example.nl>"
+    ingest.feed(sender, message_id)
+    raw = (
+        f"Return-Path: <{sender}>\r\n"
+        "Received: from mail.example.nl by inbound-smtp.eu-west-1.amazonaws.com with SMTP id e2e\r\n"
+        "X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n"
+        f"Authentication-Results: {verdict}\r\n"
+        f"From: <{sender}>\r\nTo: hulp@helpline.example\r\nSubject: hoi\r\nMessage-ID: {message_id}\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+    before = {item["id"]["S"] for item in ingest.contacts()}
+    bucket, key = ingest.resource("MailBucket"), "inbound/" + uuid.uuid4().hex
+    ingest.client("s3").put_object(Bucket=bucket, Key=key, Body=raw)
+    [record] = wait_until(
+        lambda: [c for c in ingest.contacts() if c["id"]["S"] not in before and c["channel"]["S"] == "email"]
+    )
+    return dict(record)
+
+
+def test_forged_mails_do_not_limit_the_real_senders_fourth_mail(ingest: Ingest) -> None:
+    """Issue 9: three mails `From:` someone, which SES found forged (SPF, DKIM and DMARC fail), are
+    taken in and answered, but their fourth, authenticated mail is let through with its body. The
+    real sender's own mails still count: the limit (3 a day) stops their fourth authenticated one."""
+    sender = f"echt.{uuid.uuid4().hex[:8]}@example.nl"
+    forged = [mail_from(ingest, sender, SES_FORGED, f"Vervalst {i}.") for i in range(3)]
+    assert [r["limit_outcome"] for r in forged] == [{"S": "unauthenticated"}] * 3
+    assert all(wait_until(lambda r=r: ingest.transcript(r["id"]["S"])) for r in forged), "taken in"
+
+    real = mail_from(ingest, sender, SES_PASS, "Dit ben ik echt.")
+    assert real["limit_outcome"] == {"S": "allowed"}
+    [part] = wait_until(lambda: ingest.transcript(real["id"]["S"]))
+    assert part["text"] == "Dit ben ik echt.\n"
+
+    later = [mail_from(ingest, sender, SES_PASS) for _ in range(3)]
+    assert [r["limit_outcome"]["S"] for r in later] == ["allowed", "allowed", "limited"]
+
+
+def test_a_disclosure_of_an_unauthenticated_sender_says_so(ingest: Ingest) -> None:
+    """Issue 9: the police must not be handed a forged `From` as "the mailer". The custodian's result
+    carries whether SES authenticated the address, sealed with it at intake."""
+    # The disclosure flow's own helpers, so that a change of the request's format applies here too.
+    from test_disclosure import as_custodian, call_as, custodian_release, decide, legal_order, status_of
+
+    sender = f"niet.bewezen.{uuid.uuid4().hex[:8]}@example.nl"
+    contact_id = mail_from(ingest, sender, SES_FORGED)["id"]["S"]
+
+    requested = call_as(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
+    ingest.keep(requested.text)
+    assert requested.status_code == 202, requested.text
+    disclosure_id = requested.json()["id"]
+    wait_until(lambda: status_of(ingest, "compliance", disclosure_id) == "awaiting_decision", timeout_s=30)
+    assert decide(ingest, disclosure_id, "approve", "Order checked against the registry.").status_code == 200
+    wait_until(lambda: status_of(ingest, "professional", disclosure_id) == "awaiting_custodian", timeout_s=30)
+    wait_until(lambda: custodian_release(ingest, disclosure_id), timeout_s=30)  # handed over a moment later
+    confirmed = as_custodian(
+        ingest, "POST", f"/releases/{disclosure_id}/confirm", {"reason": "Demand verified by phone."}
+    )
+    ingest.keep(confirmed.text)
+    assert confirmed.status_code == 200, confirmed.text
+    wait_until(lambda: status_of(ingest, "professional", disclosure_id) == "delivered", timeout_s=30)
+
+    # The one delivery holds the address by design: it is not kept for the leak scan.
+    result = call_as(ingest, "professional", "GET", f"/disclosures/{disclosure_id}/result")
+    assert result.status_code == 200, result.text
+    delivered = result.json()
+    assert (delivered["identifier"], delivered["identifier_type"]) == (sender, "email")
+    assert delivered["sender_authenticated"] is False
+    again = call_as(ingest, "professional", "GET", f"/disclosures/{disclosure_id}/result")
+    ingest.keep(again.text)
+    assert again.status_code == 410

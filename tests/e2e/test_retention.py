@@ -53,7 +53,11 @@ def as_group(ingest: Ingest, group: str, method: str, path: str, body: Any = Non
     return response
 
 
-def legal_order(contact_id: str) -> dict[str, Any]:
+def legal_order(ingest: Ingest, contact_id: str) -> dict[str, Any]:
+    """A demand dated the day the contact started (on the stack's clock): plausible whatever the clock
+    says, since it lies in the contact's month and not after today (P7)."""
+    contact = ingest.contact(contact_id)
+    assert contact is not None
     return {
         "contact_id": contact_id,
         "basis": "legal_order_126nc",
@@ -61,10 +65,13 @@ def legal_order(contact_id: str) -> dict[str, Any]:
             "reference": "VIG-2027-0007",
             "officer_of_justice": "mr. B. de Officier",
             "prosecutor_office": "Arrondissementsparket Den Haag",
-            "issued_on": "2026-12-01",
+            "issued_on": contact["started_at"]["S"][:10],
             "document_sha256": "b" * 64,
         },
-        "third_party_danger": "A named neighbour's child is in acute danger.",
+        "third_party_danger": {
+            "category": "child",
+            "description": "A named neighbour's child is in acute danger.",
+        },
     }
 
 
@@ -136,7 +143,7 @@ def opens_under_any_key(ingest: Ingest, ciphertext_b64: str) -> bool:
 
 def disclose_and_deliver(ingest: Ingest, contact_id: str) -> requests.Response:
     """Request, approve, confirm at the custodian, and retrieve: the whole happy path."""
-    created = as_group(ingest, "professional", "POST", "/disclosures", legal_order(contact_id))
+    created = as_group(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
     assert created.status_code == 202, created.text
     disclosure_id = created.json()["id"]
 
@@ -147,6 +154,8 @@ def disclose_and_deliver(ingest: Ingest, contact_id: str) -> requests.Response:
     approve = {"reason": "Order checked against the register."}
     assert as_group(ingest, "compliance", "POST", f"/disclosures/{disclosure_id}/approve", approve).ok
     wait_until(lambda: status() == "awaiting_custodian", timeout_s=30)
+    # The workflow hands the release to the custodian a moment after the request shows it waits.
+    wait_until(lambda: as_group(ingest, "custodian", "GET", f"/releases/{disclosure_id}").ok, timeout_s=30)
     confirm = {"reason": "Demand verified with the public prosecutor's office."}
     confirmed = as_group(ingest, "custodian", "POST", f"/releases/{disclosure_id}/confirm", confirm)
     assert confirmed.status_code == 200, confirmed.text
@@ -172,7 +181,7 @@ def test_past_retention_every_copy_is_gone_and_a_later_month_is_still_disclosed(
     moved = ingest.stack.advance_clock(IDENTIFIER_RETENTION_DAYS + 32)
     assert moved["schedules_failed"] == []
     for channel, contact_id in ids.items():
-        refused = as_group(ingest, "professional", "POST", "/disclosures", legal_order(contact_id))
+        refused = as_group(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
         assert refused.status_code == 410, (channel, refused.text)
         assert "retention" in refused.json()["message"]
         item = ingest.contact(contact_id)
@@ -192,7 +201,7 @@ def test_past_retention_every_copy_is_gone_and_a_later_month_is_still_disclosed(
         for row in backup_rows[channel]:
             dynamodb.put_item(TableName=ingest.resource("TranscriptsTable"), Item=row)
     for channel, contact_id in ids.items():
-        refused = as_group(ingest, "professional", "POST", "/disclosures", legal_order(contact_id))
+        refused = as_group(ingest, "professional", "POST", "/disclosures", legal_order(ingest, contact_id))
         assert refused.status_code == 410, (channel, refused.text)
         item = backup_items[channel]
         assert item is not None

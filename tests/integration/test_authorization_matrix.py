@@ -25,6 +25,10 @@ BAD_TOKENS = ("no token", "expired token", "other pool's token")
 ALLOWED = {
     ("GET", "/lines"): {"staff", "admin"},
     ("PUT", "/lines/{line_id}"): {"admin"},
+    ("DELETE", "/lines/{line_id}"): {"admin"},
+    ("GET", "/lines/changes"): {"admin"},
+    ("POST", "/lines/changes/{change_id}/approve"): {"admin"},
+    ("POST", "/lines/changes/{change_id}/reject"): {"admin"},
     ("GET", "/contacts"): {"staff", "mentor"},
     ("GET", "/contacts/{id}"): {"staff", "mentor"},
     ("GET", "/stats"): {"staff"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from conftest import create_table_from_template
 from moto.dynamodb.exceptions import ConditionalCheckFailed
 from moto.dynamodb.models import DynamoDBBackend
 
-from helpline.dal.limits import DynamoLimitCounter, limit_counter
+from helpline.dal.limits import DynamoLimitCounter, limit_counter, slot_key
 from helpline.logic.ports import DependencyError, LimitCounter
 from helpline.settings import InvalidSettingError, MissingSettingError, Settings
 
@@ -83,8 +84,8 @@ class RacingCounter(DynamoLimitCounter):
         self._all_read = threading.Barrier(threads)
         self._waited = threading.local()
 
-    def _live_slots(self, pseudonym: str, now_s: int) -> set[str]:
-        live = super()._live_slots(pseudonym, now_s)
+    def _live_slots(self, pseudonym: str, slots: int, now_s: int) -> set[int]:
+        live = super()._live_slots(pseudonym, slots, now_s)
         if not getattr(self._waited, "done", False):
             self._waited.done = True
             self._all_read.wait()
@@ -99,25 +100,42 @@ def test_concurrent_contacts_of_one_person_cannot_exceed_the_limit(
     with ThreadPoolExecutor(max_workers=20) as pool:
         outcomes = list(pool.map(lambda _: counter.admit(PSEUDONYM, 3, NOW), range(20)))
     assert sorted(outcomes, reverse=True) == [(True, 3), (True, 2), (True, 1)] + [(False, 3)] * 17
-    assert len(atomic_moto_writes) >= 19, "all twenty wrote slot#0 at once; one won"
+    assert len(atomic_moto_writes) >= 19, "all twenty wrote the first slot at once; one won"
     assert DynamoLimitCounter(limit_table).admit("b" * 64, 3, NOW) == (True, 1)
 
 
-def test_only_the_pseudonym_and_the_expiry_are_stored(limit_table: str) -> None:
-    """A contact id next to the pseudonym would link one person's contacts to each other."""
-    DynamoLimitCounter(limit_table).admit(PSEUDONYM, 3, NOW)
+def test_a_slot_holds_neither_the_pseudonym_nor_a_time_to_the_second(limit_table: str) -> None:
+    """P10: nothing beside a slot can be joined to a contact: its key is a hash of pseudonym and slot
+    number, and its expiry a whole hour (a contact at 10:17:42 frees its slot at 11:00 the next day)."""
+    DynamoLimitCounter(limit_table).admit(PSEUDONYM, 3, NOW + timedelta(minutes=17, seconds=42))
     items = boto3.client("dynamodb").scan(TableName=limit_table)["Items"]
     assert items == [
         {
-            "pk": {"S": PSEUDONYM},
-            "sk": {"S": "slot#0"},
-            "expires_at": {"N": str(int((NOW + timedelta(hours=24)).timestamp()))},
+            "pk": {"S": slot_key(PSEUDONYM, 0)},
+            "sk": {"S": "slot"},
+            "expires_at": {"N": str(int((NOW + timedelta(hours=25)).timestamp()))},
         }
     ]
+    assert PSEUDONYM not in json.dumps(items)
+
+
+def test_one_persons_slots_share_no_key(limit_table: str) -> None:
+    """Grouping the slots of one person (and so their contacts' times) needs the pseudonym, which only
+    ingest can compute with KMS; the table offers nothing to group on."""
+    counter = DynamoLimitCounter(limit_table)
+    for minutes in (0, 20, 40):
+        counter.admit(PSEUDONYM, 3, NOW + timedelta(minutes=minutes))
+    counter.admit("b" * 64, 3, NOW + timedelta(minutes=5))
+    items = boto3.client("dynamodb").scan(TableName=limit_table)["Items"]
+    keys = [item["pk"]["S"] for item in items]
+    assert len(set(keys)) == 4
+    assert {item["sk"]["S"] for item in items} == {"slot"}
+    assert len({key[:8] for key in keys}) == 4, "no common prefix to group on"
+    assert {int(item["expires_at"]["N"]) % 3600 for item in items} == {0}
 
 
 def test_a_dynamodb_failure_is_a_dependency_error(aws: None) -> None:
-    with pytest.raises(DependencyError, match=r"^dynamodb: Query failed$"):
+    with pytest.raises(DependencyError, match=r"^dynamodb: BatchGetItem failed$"):
         DynamoLimitCounter("no-such-table").admit(PSEUDONYM, 3, NOW)
 
 

@@ -161,6 +161,33 @@ def test_a_contact_without_identifier_still_seals_its_reference(keys: dict[str, 
     assert payload == {"contact_id": CONTACT_ID, "kind": None, "value": None, "reference": REFERENCE.reveal()}
 
 
+@pytest.mark.parametrize("authenticated", [True, False])
+def test_an_email_sender_is_sealed_with_whether_ses_authenticated_it(
+    keys: dict[str, str], authenticated: bool
+) -> None:
+    """Issue 9: a disclosure must say whether the address was proven; the flag is bound to it inside
+    the ciphertext, so it cannot be changed beside it."""
+    mail = identifiers.reference("<m1@mail.example.nl>")
+    blob = identifier_vault().seal(
+        CONTACT_ID,
+        "email",
+        identifiers.email("Iemand@Example.NL"),
+        mail,
+        RECEIVED,
+        sender_authenticated=authenticated,
+    )
+    payload, context = decrypt(blob, keys["identifiers/2026-12"])
+    assert payload == {
+        "contact_id": CONTACT_ID,
+        "kind": "email",
+        "value": "iemand@example.nl",
+        "reference": mail.reveal(),
+        "sender_authenticated": authenticated,
+    }
+    assert context == {"purpose": "contact-identifier", "channel": "email"}
+    assert "example.nl" not in blob
+
+
 def test_the_ciphertext_holds_no_trace_of_the_number(keys: dict[str, str]) -> None:
     """P2: the number is stored only encrypted, in no format."""
     blob = identifier_vault().seal(CONTACT_ID, "voice", identifiers.phone(NUMBER), REFERENCE, RECEIVED)

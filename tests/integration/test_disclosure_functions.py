@@ -1,6 +1,7 @@
-"""The disclosure functions of both parties over moto (P3, P6, P7): refusals, four eyes, the sealed
-token, the custodian's officer confirming before its decrypt function opens anything, and the one-time
-delivery; no identifier in any answer, item or error.
+"""The disclosure functions of both parties over moto (P3, P6, P7): refusals (grounds that mean
+something: who else is in danger, plausible dates, a consent recorded by a user of the pool, no
+identifier in the text), four eyes, the sealed token, the custodian's officer confirming before its
+decrypt function opens anything, and the one-time delivery; no identifier in any answer, item or error.
 
 The state machine itself is not run here (test_disclosure_workflow.py runs it); each state's function is
 called as the state would call it, and what the disclosures function tells Step Functions is captured
@@ -13,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,25 @@ ERASED = "e" * 32
 PAST_RETENTION = "f" * 31 + "0"
 OFFICE = "0" * 32
 TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAfake-task-token"
+DANGER = {"category": "other_named_person", "description": "the caller's neighbour, threatened tonight"}
+STAFF = ("pro-1", "vol-1")
+"""Users of the organisation's pool (moto's Cognito): who may have recorded a consent."""
+
+
+def order_of_today() -> dict[str, Any]:
+    """LEGAL_ORDER issued today (our clock): the contacts here are made now, so a demand of an earlier
+    month would predate them and be refused."""
+    return {**LEGAL_ORDER, "issued_on": clock.now().date().isoformat()}
+
+
+def consent(**changes: Any) -> dict[str, Any]:
+    return {
+        "recorded_by": "vol-1",
+        "recorded_at": clock.now().isoformat(),
+        "method": "chat",
+        "statement": "The chatter asked us to pass their details to their GP.",
+        **changes,
+    }
 
 
 class Stack:
@@ -91,8 +111,8 @@ class Stack:
         body: dict[str, Any] = {
             "contact_id": contact,
             "basis": "legal_order_126nc",
-            "legal_order": LEGAL_ORDER,
-            "third_party_danger": "the caller's neighbour, threatened tonight",
+            "legal_order": order_of_today(),
+            "third_party_danger": DANGER,
         }
         body.update(changes)
         body = {key: value for key, value in body.items() if value is not None}
@@ -213,6 +233,11 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch, load_handler: Callable[[st
     monkeypatch.setenv("COMPLIANCE_TOPIC_ARN", topic)
     monkeypatch.setenv("DISCLOSURE_APPROVAL_SECONDS", "600")
     monkeypatch.delenv("DISCLOSURE_APPROVALS_NEEDED", raising=False)
+    cognito = boto3.client("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="staff")["UserPool"]["Id"]
+    for username in STAFF:
+        cognito.admin_create_user(UserPoolId=pool_id, Username=username, MessageAction="SUPPRESS")
+    monkeypatch.setenv("USER_POOL_ID", pool_id)
 
     now = clock.now()
     old = now - timedelta(days=400)
@@ -301,7 +326,7 @@ def test_a_disclosure_from_request_through_the_custodian_to_one_time_delivery(
         "disclosure_id": disclosure_id,
         "contact_id": CONTACT,
         "basis": "legal_order_126nc",
-        "grounds": {"legal_order": LEGAL_ORDER, "consent": None},
+        "grounds": {"legal_order": order_of_today(), "consent": None},
         "approved_by": ["comp-1"],
         "approved_at": body["approved_at"],
     }
@@ -356,6 +381,7 @@ def test_a_disclosure_from_request_through_the_custodian_to_one_time_delivery(
         "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
     )
     assert status == 200
+    assert result.pop("sender_authenticated", None) is None, "a phone contact has no e-mail sender"
     assert result == {
         "identifier": NUMBER,
         "identifier_type": "phone",
@@ -387,26 +413,145 @@ def test_a_disclosure_from_request_through_the_custodian_to_one_time_delivery(
     assert TOKEN not in logged.out + logged.err
 
 
+def _today() -> date:
+    return clock.now().date()
+
+
+def _order_on(on: date) -> dict[str, Any]:
+    return {"legal_order": {**LEGAL_ORDER, "issued_on": on.isoformat()}}
+
+
+def _danger(category: str, description: str = DANGER["description"]) -> dict[str, Any]:
+    return {"third_party_danger": {"category": category, "description": description}}
+
+
+def _consent(**changes: Any) -> dict[str, Any]:
+    return {
+        "basis": "consent",
+        "legal_order": None,
+        "third_party_danger": None,
+        "consent": consent(**changes),
+    }
+
+
+Changes = Callable[[], dict[str, Any]]
+
+
 @pytest.mark.parametrize(
     ("contact", "changes", "expected", "fragment"),
     [
-        (CONTACT, {"danger_to_self_only": True}, 422, "danger only to themselves"),
-        (CONTACT, {"basis": None}, 422, "legal basis"),
-        (CONTACT, {"third_party_danger": None}, 422, "third_party_danger"),
-        (OFFICE, {}, 422, "office-line"),
-        (ERASED, {}, 410, "erased by retention"),
-        (PAST_RETENTION, {}, 410, "erased by retention"),
-        ("f" * 32, {}, 404, "No helpline contact"),
+        (CONTACT, lambda: {"danger_to_self_only": True}, 422, "danger only to themselves"),
+        (CONTACT, lambda: {"basis": None}, 422, "legal basis"),
+        (CONTACT, lambda: {"third_party_danger": None}, 422, "third_party_danger"),
+        (CONTACT, lambda: _danger("self"), 422, "names the person themselves"),
+        (CONTACT, lambda: _danger("nobody"), 422, "says nobody else is in danger"),
+        (CONTACT, lambda: _danger("neighbourhood-watch"), 422, "must say who else is in danger (P6)"),
+        (CONTACT, lambda: _danger("public", "Nobody else is at risk."), 422, "description says nobody"),
+        (CONTACT, lambda: _danger("child", "Call 06-12345678 tonight."), 422, "contains a phone number"),
+        (CONTACT, lambda: _danger("child", "Mail x.y@example.nl."), 422, "contains an e-mail address"),
+        (CONTACT, lambda: _order_on(_today() + timedelta(days=2)), 422, "issued_on is in the future"),
+        (CONTACT, lambda: _order_on(date(2099, 1, 1)), 422, "issued_on is in the future"),
+        (
+            CONTACT,
+            lambda: _order_on(_today().replace(day=1) - timedelta(days=1)),
+            422,
+            "issued_on is before the month in which the contact was made",
+        ),
+        (CONTACT, lambda: _consent(recorded_by="nobody-we-know"), 422, "not a user of the organisation"),
+        (CONTACT, lambda: _consent(recorded_at="2099-01-01T00:00:00Z"), 422, "recorded_at is in the future"),
+        (
+            CONTACT,
+            lambda: _consent(recorded_at=(clock.now() - timedelta(hours=1)).isoformat()),
+            422,
+            "recorded_at is before the contact started",
+        ),
+        (CONTACT, lambda: _consent(statement="My number: +31612345678"), 422, "contains a phone number"),
+        (OFFICE, dict, 422, "office-line"),
+        (ERASED, dict, 410, "erased by retention"),
+        (PAST_RETENTION, dict, 410, "erased by retention"),
+        ("f" * 32, dict, 404, "No helpline contact"),
     ],
 )
-def test_requests_without_basis_or_identifier_are_refused(
-    stack: Stack, contact: str, changes: dict[str, Any], expected: int, fragment: str
+def test_requests_without_grounds_or_identifier_are_refused_naming_the_rule(
+    stack: Stack, contact: str, changes: Changes, expected: int, fragment: str
 ) -> None:
-    status, body = stack.request(contact, **changes)
-    assert status == expected
+    sent = changes()
+    status, body = stack.request(contact, **sent)
+    assert status == expected, body
     assert fragment in body["message"]
+    for value in ("nobody-we-know", "06-12345678", "x.y@example.nl", "+31612345678", "neighbourhood"):
+        assert value not in body["message"], "a refusal never quotes what was sent"
     assert stack.sfn_calls == []
     assert boto3.client("dynamodb").scan(TableName=stack.tables["DISCLOSURES_TABLE"])["Items"] == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"third_party_danger": "A named child in the household is in acute danger."}, "third_party_danger"),
+        ({"third_party_danger": {"category": "child"}}, "third_party_danger.description"),
+        (_consent(method="carrier-pigeon"), "consent.method"),
+        (_consent(method=None), "consent.method"),
+    ],
+)
+def test_a_malformed_request_is_400_naming_the_field_never_the_value(
+    stack: Stack, changes: dict[str, Any], field: str
+) -> None:
+    if "consent" in changes:
+        changes["consent"] = {key: value for key, value in changes["consent"].items() if value is not None}
+    status, body = stack.request(**changes)
+    assert status == 400, body
+    assert any(field in problem["field"] for problem in body["errors"]), body
+    assert "carrier-pigeon" not in json.dumps(body)
+    assert "acute danger" not in json.dumps(body)
+
+
+def test_a_consent_recorded_by_a_user_of_the_pool_is_stored_with_how_it_was_given(stack: Stack) -> None:
+    status, created = stack.request(**_consent())
+    assert status == 202, created
+    shown = stack.api("GET", "/disclosures/{id}", "pro-1", "professional", disclosure_id=created["id"])[1]
+    assert shown["basis"] == "consent"
+    assert (shown["consent"]["recorded_by"], shown["consent"]["method"]) == ("vol-1", "chat")
+    assert shown["third_party_danger"] is None
+
+
+def test_a_demand_stores_who_else_is_in_danger_as_category_and_description(stack: Stack) -> None:
+    status, created = stack.request(**_danger("people_at_a_place", "A threat to a named school tomorrow."))
+    assert status == 202, created
+    shown = stack.api("GET", "/disclosures/{id}", "pro-1", "professional", disclosure_id=created["id"])[1]
+    assert shown["third_party_danger"] == {
+        "category": "people_at_a_place",
+        "description": "A threat to a named school tomorrow.",
+    }
+
+
+def test_the_contacts_start_is_read_by_itself(stack: Stack) -> None:
+    """Least privilege: the directory reads `started_at` alone, never the rest of the registration."""
+    from helpline.dal.disclosures import contact_directory
+    from helpline.dal.dynamodb import dynamodb_client
+
+    asked: list[dict[str, Any]] = []
+    dynamodb_client().meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **_: asked.append(dict(params))
+    )
+    started = contact_directory().started_at(CONTACT)
+    assert started is not None
+    assert abs(started - clock.now()) < timedelta(minutes=5)
+    assert [(call["ProjectionExpression"], call["ExpressionAttributeNames"]) for call in asked] == [
+        ("#s", {"#s": "started_at"})
+    ]
+    assert contact_directory().started_at("9" * 32) is None
+
+
+def test_the_user_pool_is_asked_whether_a_recorder_exists_and_fails_closed(stack: Stack) -> None:
+    from helpline.dal.users import CognitoUserDirectory, user_directory
+    from helpline.logic.ports import DependencyError
+
+    assert user_directory().exists("vol-1")
+    assert not user_directory().exists("made-up")
+    with pytest.raises(DependencyError) as raised:
+        CognitoUserDirectory("eu-west-1_doesnotexist").exists("vol-1")
+    assert str(raised.value) == "cognito-idp: AdminGetUser failed"
 
 
 @pytest.mark.parametrize("groups", ["staff", "volunteer", "mentor", "compliance", "admin"])
@@ -563,3 +708,29 @@ def test_templates_give_the_functions_what_the_code_reads() -> None:
         "RELEASE_CONFIRMATION_HOURS",
     ):
         assert variable in custodian
+
+
+def test_the_disclosures_function_may_ask_the_user_pool_one_thing() -> None:
+    """Least privilege: to know whether a consent's recorder is a user of the pool, the disclosures
+    function gets the pool's id and `cognito-idp:AdminGetUser` on that pool, and no other Cognito action."""
+    from local_stack.template import load_template
+
+    resources = load_template()["Resources"]
+    variables = resources["DisclosuresFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables.get("USER_POOL_ID") == {"Ref": "UserPool"}
+    statements = [
+        statement
+        for policy in resources["DisclosuresRole"]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+    def actions(statement: dict[str, Any]) -> list[str]:
+        action = statement["Action"]
+        return [action] if isinstance(action, str) else list(action)
+
+    cognito = [
+        statement for statement in statements if any(a.startswith("cognito-idp:") for a in actions(statement))
+    ]
+    assert [(statement["Effect"], actions(statement), statement["Resource"]) for statement in cognito] == [
+        ("Allow", ["cognito-idp:AdminGetUser"], {"Fn::GetAtt": ["UserPool", "Arn"]})
+    ]

@@ -76,12 +76,15 @@ def called_contact(stack: LocalStack, caller: str) -> str:
 
 
 def consent(contact_id: str) -> dict[str, Any]:
+    """Consent recorded now (our clock, after the call began) by the demo professional, a user of the
+    local pool: the grounds the disclosures function checks (P7)."""
     return {
         "contact_id": contact_id,
         "basis": "consent",
         "consent": {
             "recorded_by": "demo-professional",
-            "recorded_at": "2026-11-29T10:00:00Z",
+            "recorded_at": clock.now().isoformat(),
+            "method": "phone",
             "statement": "The caller asked us to pass their number to their GP.",
         },
     }
@@ -122,7 +125,7 @@ def result_item(stack: LocalStack, disclosure_id: str) -> dict[str, Any] | None:
     item: dict[str, Any] | None = (
         stack.client("dynamodb")
         .get_item(
-            TableName=stack.provisioned.physical["DisclosuresTable"],
+            TableName=stack.provisioned.physical["DisclosureResultsTable"],
             Key={"pk": {"S": f"disclosure#{disclosure_id}"}, "sk": {"S": "result"}},
         )
         .get("Item")
@@ -179,12 +182,14 @@ def test_approved_but_unconfirmed_delivers_nothing_and_confirmed_delivers_once(s
     )
     assert confirmed.status_code == 200, confirmed.text
     wait_until(lambda: status_of(stack, professional, disclosure_id) == "delivered", timeout_s=30)
+    assert result_item(stack, disclosure_id) is not None, "the sealed result waits in its own table"
 
     result = as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result")
     assert result.status_code == 200
     assert result.json()["identifier"] == caller
     again = as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result")
     assert again.status_code == 410
+    assert result_item(stack, disclosure_id) is None, "taken once, it is gone"
 
     shown = as_user(stack, compliance, "GET", f"/disclosures/{disclosure_id}").json()
     events = [(entry["event"], entry["actor"]) for entry in shown["timeline"]]

@@ -8,6 +8,9 @@ every version and every delete marker of the key, and only once the registration
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,9 +18,11 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from typing import Any
 
+import aws_encryption_sdk
 import boto3
 import pytest
 from api_events import FakeLambdaContext
+from aws_encryption_sdk.key_providers.kms import StrictAwsKmsMasterKeyProvider
 from conftest import create_table_from_template
 
 from helpline import clock, periods
@@ -181,3 +186,122 @@ def test_retention_counts_from_receipt_whatever_the_date_header_says(intake: Han
     }
     assert int(part["expires_at"]["N"]) in {retention.expiry_epoch(moment, 180) for moment in (before, after)}
     assert versions_left("mail/d") == []
+
+
+# ------------------------------------------------------------- authenticated senders, office mail (issue 9)
+
+OFFICE_MAILBOX = "kantoor@hulplijn.example.org"
+SES_PASS = (
+    "amazonses.com; spf=pass (spfCheck: domain of example.org designates 192.0.2.1 as permitted sender) "
+    f"client-ip=192.0.2.1; envelope-from={SENDER}; dkim=pass header.i=@example.org; "
+    "dmarc=pass header.from=example.org;"
+)
+SES_FORGED = (
+    "amazonses.com; spf=fail (spfCheck: domain of example.org does not designate 203.0.113.9) "
+    f"client-ip=203.0.113.9; envelope-from={SENDER}; dkim=none; dmarc=fail header.from=example.org;"
+)
+
+
+def as_ses_stored(raw: bytes, verdict: str) -> bytes:
+    """`raw` with the headers SES prepends on receipt, its `Authentication-Results` among them."""
+    return (
+        f"Return-Path: <{SENDER}>\r\n"
+        "Received: from mail.example.org by inbound-smtp.eu-west-1.amazonaws.com with SMTP id x\r\n"
+        "X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n"
+        f"Authentication-Results: {verdict}\r\n"
+    ).encode() + raw
+
+
+def office_line() -> None:
+    lines_repository().put_line(
+        Line(
+            line_id="kantoor-mail",
+            kind="office",
+            channel="email",
+            address=OFFICE_MAILBOX,
+            display_name="Kantoor",
+            updated_at=clock.now(),
+            updated_by="test",
+        )
+    )
+
+
+def opened(ciphertext: str) -> dict[str, Any]:
+    """The sealed identifier, opened as only the custodian's decrypt path may (here: moto's keys)."""
+    kms = boto3.client("kms")
+    arns = [key["KeyArn"] for key in kms.list_keys()["Keys"]]
+    provider = StrictAwsKmsMasterKeyProvider(key_ids=arns)
+    plaintext, _ = aws_encryption_sdk.EncryptionSDKClient().decrypt(
+        source=base64.b64decode(ciphertext), key_provider=provider
+    )
+    payload: dict[str, Any] = json.loads(plaintext)
+    return payload
+
+
+def test_forged_mails_are_taken_in_but_never_count_against_the_real_sender(
+    intake: Handler, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 9: three mails with the sender's address forged (SES: SPF and DMARC fail) are registered
+    and their bodies kept, but write no limit slot; the real sender's fourth mail counts as their first."""
+    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])  # the handlers' parent logger
+    service.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO)
+    s3 = boto3.client("s3")
+    for i in range(3):
+        raw = as_ses_stored(mail("Tue, 01 Dec 2026 09:00:00 +0000", f"<forged{i}@example.org>"), SES_FORGED)
+        s3.put_object(Bucket=BUCKET, Key=f"mail/forged{i}", Body=raw)
+        assert intake(notification(f"mail/forged{i}"), FakeLambdaContext()) == {"received": 1}
+    assert scan("CONTACT_LIMIT_TABLE") == [], "no limit slot for an unauthenticated sender"
+    assert {c["limit_outcome"]["S"] for c in scan("CONTACTS_TABLE")} == {"unauthenticated"}
+
+    real = as_ses_stored(mail("Tue, 01 Dec 2026 09:05:00 +0000", "<real@example.org>"), SES_PASS)
+    s3.put_object(Bucket=BUCKET, Key="mail/real", Body=real)
+    assert intake(notification("mail/real"), FakeLambdaContext()) == {"received": 1}
+
+    contacts = scan("CONTACTS_TABLE")
+    assert sorted(c["limit_outcome"]["S"] for c in contacts) == ["allowed", *["unauthenticated"] * 3]
+    assert scan("CONTACT_LIMIT_TABLE") != []
+    assert len(scan("TRANSCRIPTS_TABLE")) == 4, "every mail is taken in (fail open for people)"
+    flags = {c["limit_outcome"]["S"]: opened(c["identifier_ciphertext"]["S"]) for c in contacts}
+    assert flags["allowed"]["sender_authenticated"] is True
+    assert flags["unauthenticated"]["sender_authenticated"] is False
+    assert flags["unauthenticated"]["value"] == SENDER
+    for contact in contacts:
+        visible = {k: v for k, v in contact.items() if k != "identifier_ciphertext"}
+        assert SENDER not in json.dumps(visible)
+    service.removeHandler(caplog.handler)
+    assert "Mail registered" in caplog.text, "the handler's log lines are captured"
+    ours = [record for record in caplog.records if record.name.startswith(service.name)]
+    assert ours, "the handlers' log records are captured"
+    logged = "\n".join(str(record.__dict__) for record in ours)
+    for value in (SENDER, "example.org", "spfCheck", "dmarc"):
+        assert value not in logged
+
+
+def test_an_office_mail_is_kept_with_its_body_and_a_helpline_in_cc_wins(intake: Handler) -> None:
+    """P11: an office mail is used for its purpose, so its text is kept with it, in clear, in the
+    office table only. With the helpline among the recipients it is a helpline contact (P3)."""
+    office_line()
+    s3 = boto3.client("s3")
+    to_office = mail("Tue, 01 Dec 2026 09:00:00 +0000", "<o1@example.org>").replace(
+        f"To: {MAILBOX}".encode(), f"To: {OFFICE_MAILBOX}".encode()
+    )
+    s3.put_object(Bucket=BUCKET, Key="mail/o1", Body=as_ses_stored(to_office, SES_PASS))
+    assert intake(notification("mail/o1"), FakeLambdaContext()) == {"received": 0}
+
+    [office] = scan("OFFICE_CONTACTS_TABLE")
+    assert office["line"] == {"S": "kantoor-mail"}
+    assert office["caller"] == {"S": SENDER}
+    assert office["body"] == {"S": "Ik wil iets vertellen.\n"}
+    assert scan("CONTACTS_TABLE") == []
+    assert scan("TRANSCRIPTS_TABLE") == []
+    assert scan("CONTACT_LIMIT_TABLE") == []
+    assert versions_left("mail/o1") == []
+
+    both = to_office.replace(b"Message-ID: <o1@", f"Cc: {MAILBOX}\r\nMessage-ID: <o2@".encode())
+    s3.put_object(Bucket=BUCKET, Key="mail/o2", Body=as_ses_stored(both, SES_PASS))
+    assert intake(notification("mail/o2"), FakeLambdaContext()) == {"received": 1}
+    [contact] = scan("CONTACTS_TABLE")
+    assert contact["line"] == {"S": "mail"}
+    assert len(scan("OFFICE_CONTACTS_TABLE")) == 1, "the helpline's mail is not copied to the office"
+    assert len(scan("TRANSCRIPTS_TABLE")) == 1

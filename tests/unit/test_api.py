@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 from api_events import response_json, rest_event
+from fakes_lines import InMemoryLineChangeStore, InMemoryLineRegistry
 
 from helpline.api import StaffApiResolver, describe_validation_errors
-from helpline.dal.memory import InMemoryLinesRepository
+from helpline.dal.memory_staff import InMemoryAuditLog
 from helpline.models.lines import Line
 from helpline.routes.lines import create_lines_app
 
@@ -23,13 +24,16 @@ VALID = {"address": "030 123 4567", "kind": "helpline", "channel": "voice", "dis
 
 
 @pytest.fixture
-def repo() -> InMemoryLinesRepository:
-    return InMemoryLinesRepository()
+def repo() -> InMemoryLineRegistry:
+    return InMemoryLineRegistry()
 
 
 @pytest.fixture
-def app(repo: InMemoryLinesRepository) -> StaffApiResolver:
-    return create_lines_app(repository=lambda: repo, clock=lambda: NOW)
+def app(repo: InMemoryLineRegistry) -> StaffApiResolver:
+    changes, audit = InMemoryLineChangeStore(), InMemoryAuditLog()
+    return create_lines_app(
+        repository=lambda: repo, clock=lambda: NOW, changes=lambda: changes, audit=lambda: audit
+    )
 
 
 def put(line_id: str, body: Any, groups: Any = "admin", username: str | None = "root") -> dict[str, Any]:
@@ -44,9 +48,7 @@ def put(line_id: str, body: Any, groups: Any = "admin", username: str | None = "
     )
 
 
-def test_put_as_admin_stores_and_answers_the_line(
-    app: StaffApiResolver, repo: InMemoryLinesRepository
-) -> None:
+def test_put_as_admin_stores_and_answers_the_line(app: StaffApiResolver, repo: InMemoryLineRegistry) -> None:
     response = app.resolve(put("regio-utrecht", VALID, username="root"), None)
     assert response["statusCode"] == 200
     assert response_json(response) == {
@@ -65,7 +67,7 @@ def test_put_as_admin_stores_and_answers_the_line(
 
 def test_get_lists_what_was_put(app: StaffApiResolver) -> None:
     app.resolve(put("b-line", VALID), None)
-    app.resolve(put("a-line", VALID), None)
+    app.resolve(put("a-line", {**VALID, "address": "030 123 4568"}), None)  # one line per address
     response = app.resolve(rest_event("GET", "/lines", groups="staff"), None)
     assert response["statusCode"] == 200
     assert [item["line_id"] for item in response_json(response)["items"]] == ["a-line", "b-line"]
@@ -78,7 +80,7 @@ def test_without_claims_the_answer_is_401(app: StaffApiResolver) -> None:
 
 
 def test_access_is_checked_before_the_body_is_validated(
-    app: StaffApiResolver, repo: InMemoryLinesRepository
+    app: StaffApiResolver, repo: InMemoryLineRegistry
 ) -> None:
     """A staff member with a bad body learns 403, not which fields would be wrong."""
     response = app.resolve(put("x", {"kind": "hotline"}, groups="staff"), None)
@@ -88,7 +90,7 @@ def test_access_is_checked_before_the_body_is_validated(
 
 
 def test_bad_input_is_400_naming_each_field_and_echoing_no_value(
-    app: StaffApiResolver, repo: InMemoryLinesRepository
+    app: StaffApiResolver, repo: InMemoryLineRegistry
 ) -> None:
     body = {**VALID, "kind": "hotline", "address": "0612", "extra": "+31612345678"}
     response = app.resolve(put("Bad_Id", body), None)
@@ -119,7 +121,7 @@ def test_a_missing_body_is_400(app: StaffApiResolver) -> None:
 
 
 def test_an_unexpected_error_is_500_without_details() -> None:
-    def broken() -> InMemoryLinesRepository:
+    def broken() -> InMemoryLineRegistry:
         raise RuntimeError("table lines-abc unreachable at +31612345678")
 
     app = create_lines_app(repository=broken, clock=lambda: NOW)
@@ -161,7 +163,7 @@ def test_pydantic_errors_lose_their_input() -> None:
     ]
 
 
-def test_stored_lines_are_returned_as_stored(app: StaffApiResolver, repo: InMemoryLinesRepository) -> None:
+def test_stored_lines_are_returned_as_stored(app: StaffApiResolver, repo: InMemoryLineRegistry) -> None:
     line = Line.model_validate({**VALID, "line_id": "l", "updated_at": NOW, "updated_by": "u"})
     repo.put_line(line)
     response = app.resolve(rest_event("GET", "/lines", groups=["admin"]), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from fakes_audit import ListHead, LocalSigner, MemoryCheckpointStore, rewritten_from
 
 import helpline
-from helpline.audit_verify import main
+from helpline.audit_verify import NO_CHECKPOINTS_NOTE, main
 from helpline.logic.audit import (
     TRANSCRIPT_READ,
     AuditEntry,
@@ -22,6 +25,7 @@ from helpline.logic.audit import (
     recomputed_hash,
     verify_chain,
 )
+from helpline.logic.audit_checkpoints import take_checkpoint
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -183,15 +187,16 @@ def write(tmp_path: Path, document: Any, name: str = "export.json") -> Path:
     return path
 
 
-def run(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main([str(path)])
+def run(path: Path, capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, str, str]:
+    code = main([str(path), *options])
     captured = capsys.readouterr()
     return code, captured.out.strip(), captured.err.strip()
 
 
 def test_cli_a_clean_page_is_clean_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Clean, with a note that without checkpoints a cut-off tail could not be seen."""
     path = write(tmp_path, {"items": export(chain_of(6)), "next_token": None})
-    assert run(path, capsys) == (0, "clean: 6 entries", "")
+    assert run(path, capsys) == (0, "clean: 6 entries", NO_CHECKPOINTS_NOTE)
 
 
 def test_cli_a_plain_list_and_a_list_of_pages_are_read(
@@ -278,3 +283,127 @@ def test_cli_runs_as_a_module(tmp_path: Path) -> None:
         env={"PATH": "", "PYTHONPATH": str(layer)},
     )
     assert (result.returncode, result.stdout.strip()) == (0, "clean: 3 entries")
+
+
+# --- against signed checkpoints (P7) --------------------------------------------------------------------
+
+
+class Custody:
+    """A chain of 12 with checkpoints after 4, 8 and 12, copied out as files, and the public key."""
+
+    def __init__(self, tmp_path: Path, key_format: str = "der") -> None:
+        self.signer = LocalSigner()
+        store = MemoryCheckpointStore()
+        self.entries = chain_of(12)
+        for mark in (4, 8, 12):
+            take_checkpoint(ListHead(self.entries[:mark]), store, self.signer, NOW)
+        self.checkpoints = tmp_path / "checkpoints"
+        for key, versions in store.objects.items():
+            target = self.checkpoints / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(versions[0])
+        der = self.signer.public_key()
+        self.key = tmp_path / "signing-key.pub"
+        if key_format == "der":
+            self.key.write_bytes(der)
+        elif key_format == "base64":
+            self.key.write_text(base64.b64encode(der).decode() + "\n")
+        else:
+            public = serialization.load_der_public_key(der)
+            self.key.write_bytes(
+                public.public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+        self.tmp_path = tmp_path
+
+    def check(self, entries: list[AuditEntry], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+        path = write(self.tmp_path, export(entries))
+        code = main([str(path), "--checkpoints", str(self.checkpoints), "--public-key", str(self.key)])
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        return code, captured.out.strip().splitlines()
+
+
+@pytest.mark.parametrize("key_format", ["der", "base64", "pem"])
+def test_cli_an_intact_chain_agrees_with_its_checkpoints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key_format: str
+) -> None:
+    custody = Custody(tmp_path, key_format)
+    assert custody.check(custody.entries, capsys) == (
+        0,
+        ["clean: 12 entries, 3 checkpoints, the newest at seq 12; 0 entries newer than it"],
+    )
+
+
+def test_cli_the_newest_entry_deleted_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    custody = Custody(tmp_path)
+    code, lines = custody.check(custody.entries[:-1], capsys)
+    assert code == 1
+    assert lines[0].startswith("entry 12: removed: seq 12 removed at the tail: checkpoint 12 ")
+    assert lines[1].startswith("checkpoint ")
+    assert "00000000000000000012.json: removed_at_tail: seq 12 removed at the tail" in lines[1]
+    assert len(lines) == 2
+
+
+def test_cli_several_newest_entries_deleted_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custody = Custody(tmp_path)
+    code, lines = custody.check(custody.entries[:6], capsys)
+    assert code == 1
+    assert lines[0].startswith("entry 7: removed: seq 7-12 removed at the tail: checkpoint 12 ")
+    assert "the chain ends at seq 6" in lines[0]
+
+
+def test_cli_a_rewritten_and_rehashed_chain_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custody = Custody(tmp_path)
+    code, lines = custody.check(rewritten_from(custody.entries, seq=6), capsys)
+    assert code == 1
+    assert lines[0].startswith("entry 8: changed: entry 8 has another hash than checkpoint 8 ")
+    assert lines[0].endswith("checkpoint 4 still agrees, so it began at seq 5-8")
+    assert [line.split(": ")[1] for line in lines[1:]] == ["rewritten", "rewritten"]
+
+
+def test_cli_a_checkpoint_with_a_bad_signature_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custody = Custody(tmp_path)
+    path = next(custody.checkpoints.rglob("*08.json"))
+    body = json.loads(path.read_text())
+    body["hash"] = "f" * 64  # edited after signing; seq, time and signature as they were
+    path.write_text(json.dumps(body))
+    code, lines = custody.check(custody.entries, capsys)
+    assert code == 1
+    assert lines == [
+        f"checkpoint {path}: bad_signature: checkpoint 8: its signature does not verify with the signing key"
+    ]
+
+
+def test_cli_reads_json_lines_and_directories_of_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    custody = Custody(tmp_path)
+    items = export(custody.entries)
+    (tmp_path / "lines.jsonl").write_text("\n".join(json.dumps(item) for item in items[:7]) + "\n")
+    (tmp_path / "pages").mkdir()
+    write(tmp_path / "pages", {"items": items[7:10]}, "page-1.json")
+    write(tmp_path / "pages", {"items": items[10:]}, "page-2.json")
+    options = ["--checkpoints", str(custody.checkpoints), "--public-key", str(custody.key)]
+    code = main([str(tmp_path / "lines.jsonl"), str(tmp_path / "pages"), *options])
+    assert (code, capsys.readouterr().out.split(",")[0]) == (0, "clean: 12 entries")
+    code = main([str(tmp_path / "pages"), *options])
+    assert code == 1, "the first seven entries are not in the pages"
+
+
+def test_cli_checkpoints_need_the_public_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    custody = Custody(tmp_path)
+    path = write(tmp_path, export(custody.entries))
+    assert main([str(path), "--checkpoints", str(custody.checkpoints)]) == 2
+    assert "--public-key" in capsys.readouterr().err
+    (tmp_path / "bad.pub").write_bytes(b"no key")
+    bad_key = ["--checkpoints", str(custody.checkpoints), "--public-key", str(tmp_path / "bad.pub")]
+    assert main([str(path), *bad_key]) == 2
+    assert "cannot read the public key" in capsys.readouterr().err

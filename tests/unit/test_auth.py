@@ -89,7 +89,7 @@ def test_only_admins_may_change_a_line(group: str) -> None:
 def test_a_route_without_a_row_is_open_to_nobody() -> None:
     """Fail closed (DESIGN.md): even an admin is refused where no rule allows it."""
     with pytest.raises(Forbidden, match="no group"):
-        check_permission(Caller("a", frozenset(GROUPS)), ("DELETE", "/lines/{line_id}"))
+        check_permission(Caller("a", frozenset(GROUPS)), ("DELETE", "/contacts/{id}"))
     with pytest.raises(Forbidden):
         check_permission(Caller("a", frozenset(GROUPS)), None)
 

@@ -1,20 +1,22 @@
-"""Disclosure rules (P6, P7) over the in-memory fakes: legal basis, four eyes, the custodian's answer
-recorded (P3), once-only delivery."""
+"""Disclosure rules (P6, P7) over the in-memory fakes: legal basis and grounds that mean something
+(who else is in danger, plausible dates, a consent recorded by a user of the pool, no identifier in the
+text), four eyes, the custodian's answer recorded (P3), once-only delivery."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fakes_disclosures import DatedContactDirectory, InMemoryUserDirectory
+from pydantic import ValidationError
 
 from helpline.auth import Caller
 from helpline.dal.memory_disclosures import (
     FakeNotifier,
     FakeSealer,
     FakeWorkflow,
-    InMemoryContactDirectory,
     InMemoryDisclosureStore,
 )
 from helpline.dal.memory_staff import InMemoryAuditLog
@@ -28,6 +30,7 @@ from helpline.logic.disclosure_workflow import (
     record_requested,
 )
 from helpline.logic.disclosures import (
+    Decision,
     DisclosureConfig,
     DisclosureConflict,
     DisclosureForbidden,
@@ -40,10 +43,12 @@ from helpline.logic.disclosures import (
     refusal,
     request_disclosure,
     retrieve_result,
+    timing_refusal,
 )
-from helpline.models.disclosures import DisclosureRequestIn, SealedIdentifier
+from helpline.models.disclosures import THIRD_PARTY_CATEGORIES, DisclosureRequestIn, SealedIdentifier
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+STARTED = datetime(2026, 3, 15, 10, 30, 40, tzinfo=UTC)  # when the contact CONTACT started
 LATER = NOW + timedelta(hours=30)  # the custodian's officer took a day and more to confirm
 CONTACT = "c" * 32
 ERASED = "e" * 32
@@ -64,6 +69,14 @@ LEGAL_ORDER = {
     "issued_on": "2026-03-14",
     "document_sha256": "a" * 64,
 }
+DANGER = {"category": "other_named_person", "description": "the caller's neighbour, threatened tonight"}
+CONSENT = {
+    "recorded_by": "pro-1",
+    "recorded_at": "2026-03-15T11:00:00Z",
+    "method": "phone",
+    "statement": "Pass it to my GP",
+}
+USERS = ("pro-1", "vol-1")
 
 
 def legal_request(**changes: Any) -> DisclosureRequestIn:
@@ -71,22 +84,38 @@ def legal_request(**changes: Any) -> DisclosureRequestIn:
         "contact_id": CONTACT,
         "basis": "legal_order_126nc",
         "legal_order": LEGAL_ORDER,
-        "third_party_danger": "the caller's neighbour, threatened tonight",
+        "third_party_danger": DANGER,
     }
     body.update(changes)
     return DisclosureRequestIn.model_validate({k: v for k, v in body.items() if v is not None})
 
 
+def consent_request(**changes: Any) -> DisclosureRequestIn:
+    return legal_request(
+        basis="consent", legal_order=None, third_party_danger=None, consent={**CONSENT, **changes}
+    )
+
+
+def danger(category: str = "child", description: str = "A child in the household is in acute danger.") -> Any:
+    return legal_request(third_party_danger={"category": category, "description": description})
+
+
+def order_issued(on: date) -> DisclosureRequestIn:
+    return legal_request(legal_order={**LEGAL_ORDER, "issued_on": on.isoformat()})
+
+
 class World:
     def __init__(self, approvals_needed: int = 1) -> None:
         self.store = InMemoryDisclosureStore()
-        self.contacts = InMemoryContactDirectory(
+        self.contacts = DatedContactDirectory(
             {
                 CONTACT: SealedIdentifier(contact_id=CONTACT, kind="phone", value=NUMBER, reference="CA1"),
                 ERASED: None,
             },
             office={OFFICE},
+            started={CONTACT: STARTED},
         )
+        self.users = InMemoryUserDirectory(USERS)
         self.workflow = FakeWorkflow()
         self.sealer = FakeSealer()
         self.notifier = FakeNotifier()
@@ -101,6 +130,7 @@ class World:
             self.config,
             self.store,
             self.contacts,
+            self.users,
             self.workflow,
             self.audit,
             NOW,
@@ -113,14 +143,14 @@ class World:
         await_decision(DISCLOSURE, TOKEN, self.store, self.sealer, self.notifier, NOW)
         return DISCLOSURE
 
-    def decide(self, decision: str, caller: Caller, at: datetime = NOW) -> Any:
+    def decide(self, decision: Decision, caller: Caller, at: datetime = NOW) -> Any:
         return decide(
             DISCLOSURE,
             decision,
             "checked the demand",
             caller,
             self.store,
-            self.sealer,  # type: ignore[arg-type]
+            self.sealer,
             self.workflow,
             self.audit,
             at,
@@ -182,9 +212,271 @@ def test_danger_to_self_is_refused_even_with_a_legal_order() -> None:
 
 
 def test_consent_is_a_basis() -> None:
-    consent = {"recorded_by": "pro-1", "recorded_at": "2026-03-15T11:00:00Z", "statement": "I agree"}
-    body = legal_request(basis="consent", legal_order=None, third_party_danger=None, consent=consent)
+    body = consent_request()
     assert refusal(body) is None
+    world = World()
+    world.request(body)
+    stored = world.store.requests[DISCLOSURE]
+    assert stored.consent is not None
+    assert (stored.basis, stored.consent.recorded_by, stored.consent.method) == ("consent", "pro-1", "phone")
+    assert world.users.asked == ["pro-1"]
+
+
+# ---------------------------------------------------------------- grounds that mean something (P6, P7)
+
+
+def refused(body: DisclosureRequestIn, world: World | None = None) -> str:
+    """The reason `body` is refused, after checking that nothing was stored, started or audited."""
+    world = world or World()
+    with pytest.raises(DisclosureRefused) as raised:
+        world.request(body)
+    assert world.store.requests == {}
+    assert world.workflow.started == []
+    assert world.audit.entries() == []
+    return raised.value.reason
+
+
+@pytest.mark.parametrize("category", THIRD_PARTY_CATEGORIES)
+def test_every_category_of_third_party_is_a_ground(category: str) -> None:
+    world = World()
+    world.request(danger(category))
+    stored = world.store.requests[DISCLOSURE].third_party_danger
+    assert stored is not None
+    assert stored.category == category
+
+
+@pytest.mark.parametrize(
+    "category", ["self", "Self", "the person", "the-person", "themselves", "caller", "zichzelf", "de beller"]
+)
+def test_a_category_that_is_the_person_themselves_is_refused_by_p7(category: str) -> None:
+    reason = refused(danger(category))
+    assert "names the person themselves" in reason
+    assert "(P7)" in reason
+    assert "(P6)" in reason
+
+
+@pytest.mark.parametrize("category", ["none", "nobody", "No one", "n/a", "niemand", "geen derden"])
+def test_a_category_that_says_nobody_else_is_at_risk_is_refused_by_p6(category: str) -> None:
+    reason = refused(danger(category))
+    assert "says nobody else is in danger" in reason
+    assert "(P6)" in reason
+
+
+def test_an_unknown_category_is_refused_with_the_closed_set_and_without_its_value() -> None:
+    reason = refused(danger("the-mailman-Jansen"))
+    assert "must say who else is in danger (P6)" in reason
+    assert all(category in reason for category in THIRD_PARTY_CATEGORIES)
+    assert "Jansen" not in reason
+    assert "mailman" not in reason
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Nobody else is at risk, he says.",
+        "No one else is in danger.",
+        "no third party in danger; the caller wants to end his life",
+        "There is no danger to others.",
+        "She is only a danger to herself.",
+        "Niemand anders is in gevaar.",
+        "Er is geen gevaar voor derden.",
+        "De beller is alleen een gevaar voor zichzelf.",
+    ],
+)
+def test_a_description_that_says_nobody_else_is_at_risk_is_refused(description: str) -> None:
+    """Issue 9: free text saying nobody else is at risk was accepted under any flag."""
+    reason = refused(danger("public", description))
+    assert "third_party_danger.description says nobody else is in danger" in reason
+    assert "(P6)" in reason
+    assert "(P7)" in reason
+    assert description not in reason
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "No one else knows yet: her son of six is locked in with him.",
+        "He threatened his neighbour with a knife; nobody else was home.",
+        "Dreigt zijn ex-partner vanavond iets aan te doen.",
+    ],
+)
+def test_a_description_of_a_real_danger_to_others_is_accepted(description: str) -> None:
+    assert refusal(danger("other_named_person", description)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Her partner can be reached on 06-12345678.", "a phone number"),
+        ("Bel hem op +31 6 1234 5678 vanavond.", "a phone number"),
+        ("His office: 020 123 4567.", "a phone number"),
+        ("Landline (030) 1234567.", "a phone number"),
+        ("He wrote from threat.sender@example.nl last night.", "an e-mail address"),
+        ("The chat came from 203.0.113.7.", "an IP address"),
+        ("The chat came from 2001:db8::7 again.", "an IP address"),
+    ],
+)
+def test_an_identifier_in_the_description_is_refused_naming_its_kind_never_its_value(
+    text: str, kind: str
+) -> None:
+    reason = refused(danger("partner", text))
+    assert f"third_party_danger.description contains {kind}" in reason
+    assert "(P2, P3)" in reason
+    for word in text.split():
+        if any(character.isdigit() for character in word) or "@" in word:
+            assert word.strip(".,") not in reason
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "Pass my number 0612345678 to my GP.",
+        "Write to me at someone@example.com",
+        "Mijn nummer is +31612345678",
+    ],
+)
+def test_an_identifier_in_the_consent_statement_is_refused(statement: str) -> None:
+    reason = refused(consent_request(statement=statement))
+    assert "consent.statement contains" in reason
+    assert "0612345678" not in reason
+    assert "someone@example.com" not in reason
+    assert "+31612345678" not in reason
+
+
+def test_a_statement_without_identifiers_passes_and_dates_and_times_are_not_numbers() -> None:
+    assert (
+        refusal(consent_request(statement="On 15-03-2026 at 11:00 she agreed; her GP, dr. Bakker.")) is None
+    )
+
+
+def test_the_disclosures_path_does_not_load_deduce() -> None:
+    """The identifier check uses `helpline.scrub`'s own patterns: the heavy de-identifier stays unloaded."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, helpline.routes.disclosures, helpline.logic.disclosures as l\n"
+        "assert l.identifiers_in('bel 0612345678') == ['a phone number']\n"
+        "assert 'deduce' not in sys.modules and 'docdeid' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603
+
+
+# ---- dates (P7, on our clock)
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "fragment"),
+    [
+        (date(2026, 3, 16), "legal_order.issued_on is in the future"),
+        (date(2099, 1, 1), "legal_order.issued_on is in the future"),
+        (date(2026, 2, 28), "legal_order.issued_on is before the month in which the contact was made"),
+        (date(2025, 3, 15), "legal_order.issued_on is before the month in which the contact was made"),
+    ],
+)
+def test_an_implausible_date_of_a_demand_is_refused_naming_the_rule(issued_on: date, fragment: str) -> None:
+    reason = refused(order_issued(issued_on))
+    assert fragment in reason
+    assert issued_on.isoformat() not in reason
+
+
+@pytest.mark.parametrize("issued_on", [date(2026, 3, 1), date(2026, 3, 14), date(2026, 3, 15)])
+def test_a_demand_dated_in_the_contacts_month_up_to_today_is_plausible(issued_on: date) -> None:
+    world = World()
+    world.request(order_issued(issued_on))
+    assert world.store.requests[DISCLOSURE].status == "requested"
+
+
+def test_a_demand_dated_today_in_the_netherlands_is_not_the_future_while_utc_is_still_yesterday() -> None:
+    """23:30 UTC on 15 March is 00:30 on 16 March in Amsterdam: a demand of the 16th is plausible then."""
+    late = datetime(2026, 3, 15, 23, 30, tzinfo=UTC)
+    assert timing_refusal(order_issued(date(2026, 3, 16)), STARTED, late) is None
+    assert timing_refusal(order_issued(date(2026, 3, 17)), STARTED, late) is not None
+
+
+@pytest.mark.parametrize(
+    ("recorded_at", "fragment"),
+    [
+        ("2099-01-01T00:00:00Z", "consent.recorded_at is in the future"),
+        ("2026-03-15T12:01:00Z", "consent.recorded_at is in the future"),
+        ("2026-03-15T10:29:59Z", "consent.recorded_at is before the contact started"),
+        ("2026-02-01T10:00:00Z", "consent.recorded_at is before the contact started"),
+    ],
+)
+def test_an_implausible_time_of_consent_is_refused_naming_the_rule(recorded_at: str, fragment: str) -> None:
+    reason = refused(consent_request(recorded_at=recorded_at))
+    assert fragment in reason
+    assert recorded_at[:10] not in reason
+
+
+@pytest.mark.parametrize(
+    "recorded_at",
+    [
+        "2026-03-15T10:30:00Z",  # the minute the contact started, written down without its seconds
+        "2026-03-15T12:00:00Z",  # now
+        "2026-03-15T13:00:00+01:00",  # now, in Amsterdam's winter time
+    ],
+)
+def test_consent_recorded_between_the_contacts_start_and_now_is_plausible(recorded_at: str) -> None:
+    World().request(consent_request(recorded_at=recorded_at))
+
+
+def test_a_contact_whose_start_is_not_on_record_cannot_have_its_dates_checked() -> None:
+    world = World()
+    world.contacts.started.clear()
+    assert "start is not on record" in refused(legal_request(), world)
+
+
+def test_an_erased_contact_is_gone_before_any_date_is_weighed() -> None:
+    world = World()
+    with pytest.raises(DisclosureGone):
+        world.request(
+            legal_request(contact_id=ERASED, legal_order={**LEGAL_ORDER, "issued_on": "2099-01-01"})
+        )
+
+
+# ---- who recorded the consent, and how
+
+
+def test_consent_recorded_by_no_user_of_the_pool_is_refused() -> None:
+    world = World()
+    reason = refused(consent_request(recorded_by="made-up-name"), world)
+    assert "consent.recorded_by is not a user of the organisation's user pool" in reason
+    assert "made-up-name" not in reason
+    assert world.users.asked == ["made-up-name"]
+
+
+def test_the_pool_is_asked_only_about_a_consent_that_passed_every_other_rule() -> None:
+    world = World()
+    world.request(legal_request())
+    assert world.users.asked == [], "a demand names no recorder"
+    late = World()
+    refused(consent_request(recorded_at="2099-01-01T00:00:00Z"), late)
+    assert late.users.asked == []
+
+
+@pytest.mark.parametrize("method", ["phone", "chat", "email", "in_person", "letter"])
+def test_every_way_of_giving_consent_is_recorded(method: str) -> None:
+    world = World()
+    world.request(consent_request(method=method))
+    consent = world.store.requests[DISCLOSURE].consent
+    assert consent is not None
+    assert consent.method == method
+
+
+@pytest.mark.parametrize(
+    "changes", [{"method": "telepathy"}, {"method": None}, {"recorded_by": ""}, {"recorded_by": "x" * 129}]
+)
+def test_a_consent_without_a_known_method_or_a_recorder_is_malformed(changes: dict[str, Any]) -> None:
+    consent = {key: value for key, value in {**CONSENT, **changes}.items() if value is not None}
+    with pytest.raises(ValidationError):
+        DisclosureRequestIn.model_validate({"contact_id": CONTACT, "basis": "consent", "consent": consent})
+
+
+def test_free_text_danger_is_no_longer_accepted() -> None:
+    """The old shape (a sentence) is malformed: who else is in danger must be structured (P6)."""
+    with pytest.raises(ValidationError):
+        legal_request(third_party_danger="A named child in the household is in acute danger.")
 
 
 @pytest.mark.parametrize(
@@ -229,7 +521,7 @@ def test_await_decision_stores_the_token_sealed_and_hashed_and_notifies_with_the
 
 @pytest.mark.parametrize("decision", ["approve", "reject"])
 @pytest.mark.parametrize("caller", [PRO, PRO_AND_COMP])
-def test_the_requester_never_decides(decision: str, caller: Caller) -> None:
+def test_the_requester_never_decides(decision: Decision, caller: Caller) -> None:
     world = World()
     world.waiting(caller=caller)
     with pytest.raises(DisclosureForbidden, match="requester"):
@@ -380,8 +672,7 @@ def test_prepare_release_is_idempotent() -> None:
 
 def test_a_consent_release_names_who_recorded_it_and_when_not_the_statement() -> None:
     world = World()
-    consent = {"recorded_by": "pro-1", "recorded_at": "2026-03-15T11:00:00Z", "statement": "Pass it to my GP"}
-    world.request(legal_request(basis="consent", legal_order=None, third_party_danger=None, consent=consent))
+    world.request(consent_request())
     record_requested(DISCLOSURE, world.store, NOW)
     await_decision(DISCLOSURE, TOKEN, world.store, world.sealer, world.notifier, NOW)
     world.decide("approve", COMP)

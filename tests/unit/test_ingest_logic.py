@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -35,6 +36,7 @@ from helpline.logic.ports import DependencyError
 from helpline.models.contacts import ContactRecord
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
 from helpline.models.lines import Line
+from helpline.models.office import BODY_MAX_BYTES
 from helpline.providers import chat as chat_provider
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -175,9 +177,9 @@ def test_an_identifier_that_cannot_be_encrypted_is_not_stored(ports: IngestPorts
     vault: FakeIdentifierVault = ports.vault  # type: ignore[assignment]
     original = vault.seal
 
-    def failing_seal(*args: object) -> str:
+    def failing_seal(*args: object, **kwargs: object) -> str:
         vault.fail_next = 1
-        return original(*args)  # type: ignore[arg-type]
+        return original(*args, **kwargs)  # type: ignore[arg-type]
 
     vault.seal = failing_seal  # type: ignore[method-assign]
     admit_contact(call(), ports, POLICY, NOW)
@@ -567,9 +569,246 @@ def test_a_sealed_identifier_the_record_refuses_is_dropped_but_the_record_is_sto
     ports: IngestPorts,
 ) -> None:
     """Closed for data, open for the register: a claimed reference always gets its record."""
-    ports.vault.seal = lambda *args: "not base64!"  # type: ignore[method-assign]
+    ports.vault.seal = lambda *args, **kwargs: "not base64!"  # type: ignore[method-assign]
     admit_contact(call(), ports, POLICY, NOW)
     [record] = stored(ports)
     assert record.identifier_ciphertext is None
     assert record.identifier_retain_until is None
     assert_nothing_claimed_without_its_record(ports)
+
+
+# ---------------------------------------------------------------- e-mail: authenticated senders (issue 9)
+
+VICTIM = "slachtoffer@example.nl"
+MAILBOX = "hulp@hulplijn.example.org"
+OFFICE_MAILBOX = "kantoor@hulplijn.example.org"
+SES_PASS = "amazonses.com; spf=pass; dkim=pass header.i=@example.nl; dmarc=pass header.from=example.nl"
+SES_FAIL = "amazonses.com; spf=fail; dkim=fail; dmarc=fail header.from=example.nl"
+MAIL_LINES = [
+    Line(
+        line_id="mail",
+        kind="helpline",
+        channel="email",
+        address=MAILBOX,
+        display_name="Mail",
+        updated_at=NOW,
+        updated_by="admin",
+    ),
+    Line(
+        line_id="office-mail",
+        kind="office",
+        channel="email",
+        address=OFFICE_MAILBOX,
+        display_name="Kantoor",
+        updated_at=NOW,
+        updated_by="admin",
+    ),
+]
+
+
+def a_mail(
+    message_id: str,
+    *,
+    verdict: str | None = SES_PASS,
+    to: str = MAILBOX,
+    cc: str | None = None,
+    body: str = "Hoi",
+) -> bytes:
+    """A mail as SES stores it: its `Authentication-Results` on top, when it wrote one."""
+    head = f"Authentication-Results: {verdict}\r\n" if verdict is not None else ""
+    copy = f"Cc: {cc}\r\n" if cc else ""
+    return (
+        f"{head}From: <{VICTIM}>\r\nTo: {to}\r\n{copy}Message-ID: <{message_id}@example.nl>\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+def mail_started(authenticated: bool | None, ref: str, **extra: object) -> ContactStarted:
+    return ContactStarted(
+        channel="email",
+        line_address=MAILBOX,
+        identifier=identifiers.email(VICTIM),
+        provider_reference=identifiers.reference(ref),
+        started_at=NOW,
+        sender_authenticated=authenticated,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def routed(ports: IngestPorts) -> IngestPorts:
+    ports.lines.lines.extend(MAIL_LINES)  # type: ignore[attr-defined]
+    return ports
+
+
+def test_an_authenticated_sender_is_counted_and_limited(routed: IngestPorts) -> None:
+    answers = [admit_contact(mail_started(True, f"a{i}"), routed, POLICY, NOW) for i in range(4)]
+    assert [a.allowed for a in answers] == [True, True, True, False]
+    assert sorted(r.limit_outcome for r in stored(routed)) == ["allowed", "allowed", "allowed", "limited"]
+
+
+@pytest.mark.parametrize("authenticated", [False, None])
+def test_an_unauthenticated_mail_is_taken_in_but_never_counted(
+    routed: IngestPorts, authenticated: bool | None
+) -> None:
+    """Issue 9: its From may be anyone's. Not counted under that address's pseudonym, nor under any
+    other: no MAC is asked for and no limit slot written, however many arrive (fail open for people)."""
+    answers = [admit_contact(mail_started(authenticated, f"f{i}"), routed, POLICY, NOW) for i in range(10)]
+    assert all(a.allowed and a.contacts_last_24h is None for a in answers)
+    assert {r.limit_outcome for r in stored(routed)} == {"unauthenticated"}
+    assert routed.limits.windows == {}  # type: ignore[attr-defined]
+    assert routed.vault.mac_calls == 0  # type: ignore[attr-defined]
+    assert all(r.identifier_ciphertext for r in stored(routed)), "still sealed, for a disclosure (P7)"
+    assert_nothing_claimed_without_its_record(routed)
+
+
+def test_forged_mails_do_not_limit_the_real_sender(routed: IngestPorts) -> None:
+    for i in range(3):
+        admit_contact(mail_started(False, f"forged{i}"), routed, POLICY, NOW)
+    real = admit_contact(mail_started(True, "real"), routed, POLICY, NOW + timedelta(minutes=1))
+    assert real.allowed
+    assert real.contacts_last_24h == 1
+
+
+def test_the_seal_says_whether_the_sender_was_authenticated(routed: IngestPorts) -> None:
+    vault: FakeIdentifierVault = routed.vault  # type: ignore[assignment]
+    admit_contact(mail_started(True, "yes"), routed, POLICY, NOW)
+    admit_contact(mail_started(False, "no"), routed, POLICY, NOW)
+    admit_contact(call(), routed, POLICY, NOW)
+    by_channel = {
+        (r.channel, r.limit_outcome): vault.authenticated[r.identifier_ciphertext] for r in stored(routed)
+    }
+    assert by_channel == {
+        ("email", "allowed"): True,
+        ("email", "unauthenticated"): False,
+        ("voice", "allowed"): None,
+    }
+
+
+def test_a_voice_call_is_counted_whatever_the_mail_rules(routed: IngestPorts) -> None:
+    """`sender_authenticated` is e-mail's: other channels count as before."""
+    assert [admit_contact(call(sid=f"V{i}"), routed, POLICY, NOW).allowed for i in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "others", "line"),
+    [
+        (OFFICE_MAILBOX, (MAILBOX,), "mail"),  # the office in To, the helpline in Cc: the helpline
+        (MAILBOX, (OFFICE_MAILBOX,), "mail"),
+        ("iemand@elders.example", (OFFICE_MAILBOX, "ander@elders.example"), "office-mail"),
+        ("iemand@elders.example", ("ander@elders.example",), "unknown"),
+    ],
+)
+def test_a_mail_to_several_addresses_goes_to_the_helpline_among_them(
+    routed: IngestPorts, first: str, others: tuple[str, ...], line: str
+) -> None:
+    event = mail_started(True, "multi", other_recipients=others)
+    event = ContactStarted(**{**event.__dict__, "line_address": first})
+    admission = admit_contact(event, routed, POLICY, NOW)
+    if line == "office-mail":
+        assert admission.line_kind == "office"
+        assert stored(routed) == []
+        [office] = routed.office.items.values()  # type: ignore[attr-defined]
+        assert office.line == "office-mail"
+    else:
+        assert [r.line for r in stored(routed)] == [line]
+        assert routed.office.items == {}  # type: ignore[attr-defined]
+
+
+def test_an_office_mail_keeps_its_body_apart_from_helpline_data(routed: IngestPorts) -> None:
+    """P11: used for its purpose, so its text is kept with it, in clear, in the office table only."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "o/1", a_mail("o1", to=OFFICE_MAILBOX, body="Graag een factuur."))
+
+    helpline = mail_ingress.receive(
+        "bucket", "o/1", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+    )
+
+    assert helpline is False
+    [office] = routed.office.items.values()  # type: ignore[attr-defined]
+    assert (office.caller, office.body) == (VICTIM, "Graag een factuur.\n")
+    assert office.expires_at == int((NOW + timedelta(days=30)).timestamp())
+    assert stored(routed) == []
+    assert transcripts.transcripts.parts == {}  # type: ignore[attr-defined]
+    assert routed.limits.windows == {}  # type: ignore[attr-defined]
+    assert mail.versions == {}
+
+
+def test_a_long_office_body_is_cut_to_what_an_item_holds(routed: IngestPorts) -> None:
+    event = ContactStarted(**{**mail_started(True, "long").__dict__, "line_address": OFFICE_MAILBOX})
+    admit_contact(event, routed, POLICY, NOW, office_text="é" * 300_000)
+    [office] = routed.office.items.values()  # type: ignore[attr-defined]
+    assert len(office.body.encode()) <= BODY_MAX_BYTES
+    assert office.body.endswith("[…afgekapt]")
+
+
+def test_an_office_mail_that_cannot_be_stored_is_retried_and_kept_once(routed: IngestPorts) -> None:
+    """A call's office record may be lost in an outage; a mail's text may not, since the raw mail is
+    deleted after intake: the failure raises, and the retry keeps it under the id claimed first."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "o/2", a_mail("o2", to=OFFICE_MAILBOX, body="Over mijn bestelling."))
+    routed.office.fail_next = 1  # type: ignore[attr-defined]
+    with pytest.raises(DependencyError):
+        mail_ingress.receive("bucket", "o/2", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW)
+    assert list(mail.versions) == [("bucket", "o/2")]
+
+    later = NOW + timedelta(minutes=5)
+    assert not mail_ingress.receive(
+        "bucket", "o/2", mail, lambda: routed, lambda: transcripts, lambda: POLICY, later
+    )
+    [(office_id, office)] = routed.office.items.items()  # type: ignore[attr-defined]
+    [entry] = routed.references.entries.values()  # type: ignore[attr-defined]
+    assert office_id == entry.contact_id
+    assert office.body == "Over mijn bestelling.\n"
+    assert mail.versions == {}
+    # A third delivery of the same mail changes nothing.
+    mail.put("bucket", "o/2", a_mail("o2", to=OFFICE_MAILBOX, body="Over mijn bestelling."))
+    mail_ingress.receive("bucket", "o/2", mail, lambda: routed, lambda: transcripts, lambda: POLICY, later)
+    assert list(routed.office.items) == [office_id]  # type: ignore[attr-defined]
+
+
+def test_an_office_call_that_cannot_be_stored_still_connects(routed: IngestPorts) -> None:
+    routed.office.fail_next = 1  # type: ignore[attr-defined]
+    assert admit_contact(call(to="+31201234567"), routed, POLICY, NOW).allowed
+
+
+def test_three_forged_mails_and_the_real_one_through_the_intake(routed: IngestPorts) -> None:
+    """The issue's case end to end in memory: the fourth, authenticated mail is let through and its
+    body kept (encrypted); the forged ones are taken in too, answered, and counted nowhere."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    for i in range(3):
+        mail.put("bucket", f"m/{i}", a_mail(f"forged{i}", verdict=SES_FAIL))
+        assert mail_ingress.receive(
+            "bucket", f"m/{i}", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+        )
+    mail.put("bucket", "m/real", a_mail("real"))
+    assert mail_ingress.receive(
+        "bucket", "m/real", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+    )
+
+    outcomes = sorted(r.limit_outcome for r in stored(routed))
+    assert outcomes == ["allowed", "unauthenticated", "unauthenticated", "unauthenticated"]
+    assert len(transcripts.transcripts.parts) == 4  # type: ignore[attr-defined]
+    assert [len(slots) for slots in routed.limits.windows.values()] == [1]  # type: ignore[attr-defined]
+
+
+def test_the_intake_never_logs_the_sender_or_the_verdict(
+    routed: IngestPorts, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "m/log", a_mail("log", verdict=SES_PASS, cc=OFFICE_MAILBOX))
+    mail_ingress.receive("bucket", "m/log", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW)
+    assert "Mail registered" in caplog.text
+    logged = "\n".join(str(record.__dict__) for record in caplog.records)
+    for value in (VICTIM, "slachtoffer", "example.nl", "dmarc", "log@"):
+        assert value not in logged

@@ -64,3 +64,19 @@ def test_a_failed_refresh_serves_the_stale_copy_and_a_first_failure_is_reported(
     cold = CachedLineDirectory(lambda: repository)
     with pytest.raises(DependencyError):
         cold.find("voice", "+31881234000")
+
+
+def directory_over(lines: list[Line]) -> CachedLineDirectory:
+    repository = CountingRepository()
+    for line in lines:
+        repository.put_line(line)
+    return CachedLineDirectory(lambda: repository)
+
+
+def test_two_lines_on_one_address_resolve_to_the_helpline_whatever_the_scan_order() -> None:
+    """Uniqueness is checked before a write; should two writes race past it, the caller stays
+    anonymous (P1-P3) instead of having their number stored in clear by the office line (P11)."""
+    office = LINE.model_copy(update={"line_id": "a-office", "kind": "office"})
+    other_helpline = LINE.model_copy(update={"line_id": "z-helpline"})
+    for order in ([office, LINE, other_helpline], [other_helpline, LINE, office]):
+        assert directory_over(order).find("voice", LINE.address) == LINE

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from helpline.models.lines import Line, LineIn
+from helpline.models.lines import Line, LineChange, LineIn, RejectionIn
 
 
 def line_in(**overrides: Any) -> dict[str, Any]:
@@ -133,3 +133,43 @@ def test_updated_at_without_a_time_zone_is_rejected() -> None:
 def test_a_stored_line_survives_its_own_json() -> None:
     line = Line.model_validate(stored())
     assert Line.model_validate_json(line.model_dump_json()) == line
+
+
+def change(**overrides: Any) -> dict[str, Any]:
+    return {
+        "change_id": "0" * 31 + "1",
+        "line_id": "office",
+        "action": "put",
+        "reasons": ["office_line_created"],
+        "after": line_in(kind="office"),
+        "status": "pending",
+        "proposed_by": "admin-1",
+        "proposed_at": "2026-11-29T10:00:00Z",
+        **overrides,
+    }
+
+
+def test_a_line_change_survives_its_own_json_with_the_address_normalised() -> None:
+    proposed = LineChange.model_validate(change(before=stored()))
+    assert proposed.after is not None
+    assert proposed.after.address == "+31201234567"
+    assert proposed.version == 0
+    assert LineChange.model_validate_json(proposed.model_dump_json()) == proposed
+
+
+def test_a_line_change_needs_a_reason_for_four_eyes_and_a_known_status() -> None:
+    with pytest.raises(ValidationError) as caught:
+        LineChange.model_validate(change(reasons=[], status="done", extra="x"))
+    assert error_fields(caught.value) == {"reasons", "status", "extra"}
+
+
+@pytest.mark.parametrize("change_id", ["", "abc", "G" * 32, "0" * 33])
+def test_a_change_id_is_32_hex_digits(change_id: str) -> None:
+    with pytest.raises(ValidationError):
+        LineChange.model_validate(change(change_id=change_id))
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+def test_a_rejection_needs_a_reason_of_at_most_500_characters(reason: str) -> None:
+    with pytest.raises(ValidationError):
+        RejectionIn.model_validate({"reason": reason})

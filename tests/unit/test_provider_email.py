@@ -238,3 +238,199 @@ def test_a_date_in_year_one_does_not_break_the_intake() -> None:
     it is an aware UTC time and no exception."""
     started, _ = email_provider.parse_message(mime(date="Mon, 01 Jan 0001 00:00:00 +1400"), NOW)
     assert started.started_at.tzinfo == UTC
+
+
+# --- SES's verdicts: who counts as the sender (issue 9, P10) -------------------------------------
+
+DOMAIN = "example.nl"
+SES_PASS = (
+    "amazonses.com; spf=pass (spfCheck: domain of example.nl designates 192.0.2.1 as permitted sender) "
+    f"client-ip=192.0.2.1; envelope-from={SENDER}; helo=mail.example.nl; dkim=pass header.i=@example.nl; "
+    "dmarc=pass header.from=example.nl;"
+)
+SES_FORGED = (
+    "amazonses.com; spf=fail (spfCheck: domain of example.nl does not designate 203.0.113.9 as permitted "
+    f"sender) client-ip=203.0.113.9; envelope-from={SENDER}; helo=evil.example; dkim=none; "
+    "dmarc=fail header.from=example.nl;"
+)
+
+
+def ses(value: str) -> tuple[str, str]:
+    return ("Authentication-Results", value)
+
+
+def trace(*headers: tuple[str, str]) -> list[tuple[str, str]]:
+    """Headers as SES stores them: its own on top, then the sender's."""
+    return [
+        ("Return-Path", f"<{SENDER}>"),
+        ("Received", "from mail.example.nl by inbound-smtp.eu-west-1.amazonaws.com with SMTP id x"),
+        ("X-SES-Spam-Verdict", "PASS"),
+        ("X-SES-Virus-Verdict", "PASS"),
+        ("Received-SPF", "pass (spfCheck: domain of example.nl designates 192.0.2.1) client-ip=192.0.2.1;"),
+        *headers,
+        ("From", SENDER),
+        ("To", MAILBOX),
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        SES_PASS,
+        "amazonses.com; spf=pass smtp.mailfrom=example.nl; dkim=fail; dmarc=pass header.from=example.nl",
+        "amazonses.com; spf=softfail; dkim=pass header.i=@example.nl; dmarc=pass header.from=example.nl",
+        "amazonses.com; dkim=fail header.d=other.example; dkim=pass header.d=example.nl; "
+        "dmarc=pass header.from=example.nl",
+    ],
+)
+def test_spf_or_dkim_with_dmarc_authenticates(value: str) -> None:
+    assert email_provider.sender_authenticated(trace(ses(value)), DOMAIN)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        SES_FORGED,
+        # SPF and DKIM pass for some domain, but not aligned with From: DMARC fails.
+        "amazonses.com; spf=pass smtp.mailfrom=bulk.example; dkim=pass header.d=bulk.example; "
+        "dmarc=fail header.from=example.nl",
+        # The domain publishes no DMARC: nothing says the From is theirs.
+        "amazonses.com; spf=pass smtp.mailfrom=example.nl; dkim=pass header.i=@example.nl; "
+        "dmarc=none header.from=example.nl",
+        "amazonses.com; spf=pass smtp.mailfrom=example.nl; dkim=pass header.i=@example.nl",
+        "amazonses.com; dmarc=pass header.from=example.nl",  # no SPF or DKIM pass beside it
+        "amazonses.com; spf=fail; dkim=temperror; dmarc=pass header.from=example.nl",
+        "amazonses.com; none",
+        "amazonses.com;",
+        "amazonses.com",
+        "",
+        # DMARC passed for another domain than the From we count under (two From headers).
+        "amazonses.com; spf=pass; dkim=pass header.i=@evil.example; dmarc=pass header.from=evil.example",
+        "amazonses.com; spf=pass; dkim=pass; dmarc=pass",  # DMARC's domain not named
+        "amazonses.com; spf=pass; dmarc=pass header.from=example.nl; dmarc=fail header.from=example.nl",
+        # A comment or a quoted reason is free text, never a result or a property.
+        "amazonses.com; spf=pass (dmarc=pass header.from=example.nl); dmarc=fail header.from=example.nl",
+        "amazonses.com; spf=pass; dmarc=fail (; dmarc=pass header.from=example.nl) header.from=example.nl",
+        'amazonses.com; spf=pass; dmarc=pass reason="header.from=example.nl" header.from=evil.example',
+        "amazonses.com; spf=passed; dmarc=passing header.from=example.nl",
+    ],
+)
+def test_anything_less_does_not_authenticate(value: str) -> None:
+    assert not email_provider.sender_authenticated(trace(ses(value)), DOMAIN)
+
+
+def test_without_any_authentication_results_nobody_is_authenticated() -> None:
+    assert not email_provider.sender_authenticated(trace(), DOMAIN)
+    assert not email_provider.sender_authenticated([], DOMAIN)
+
+
+def test_a_forged_ses_header_below_ses_own_counts_for_nothing() -> None:
+    """The sender writes `Authentication-Results: amazonses.com; ... pass` into the mail; SES puts its
+    own, failing, on top."""
+    forged = ses("amazonses.com; spf=pass; dkim=pass header.i=@example.nl; dmarc=pass header.from=example.nl")
+    assert not email_provider.sender_authenticated(trace(ses(SES_FORGED), forged), DOMAIN)
+
+
+def test_only_the_topmost_header_counts_and_only_if_it_is_ses_own() -> None:
+    passing_elsewhere = ses("mx.example.net; spf=pass; dkim=pass; dmarc=pass header.from=example.nl")
+    # No header of SES on top: the first one is someone else's, and a SES-named one below it is forged.
+    assert not email_provider.sender_authenticated(
+        trace(passing_elsewhere, ses(SES_PASS.replace("spfCheck", "x"))), DOMAIN
+    )
+    # SES's passing header on top; whatever the sender or another server wrote below does not matter.
+    failing_below = ses("amazonses.com; spf=fail; dkim=fail; dmarc=fail header.from=example.nl")
+    assert email_provider.sender_authenticated(trace(ses(SES_PASS), failing_below, passing_elsewhere), DOMAIN)
+    # Lower in the message (after From) than SES's own: ignored as well.
+    headers = [*trace(ses(SES_FORGED)), ses(SES_PASS)]
+    assert not email_provider.sender_authenticated(headers, DOMAIN)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("authentication-results", SES_PASS),
+        ("AUTHENTICATION-RESULTS ", SES_PASS),
+        (
+            "Authentication-Results",
+            "  AmazonSES.com  1 ;SPF = Pass (a comment; with a semicolon) smtp.mailfrom = x@EXAMPLE.NL ;"
+            "\r\n\tDKIM=PASS header.i=@Example.NL;\r\n DMARC/1 = pass  header . from = Example.NL.",
+        ),
+        ("Authentication-Results", 'amazonses.com; spf=pass; dmarc=pass header.from="example.nl"'),
+        ("Authentication-Results", "amazonses.com;dkim=pass;dmarc=pass header.from=example.nl"),
+    ],
+)
+def test_case_spacing_folding_and_quotes_are_read(name: str, value: str) -> None:
+    assert email_provider.sender_authenticated(trace((name, value)), "Example.NL")
+
+
+def test_an_unclosed_comment_or_quote_fails_closed_without_an_error() -> None:
+    for value in (
+        "amazonses.com; spf=pass (never closed; dmarc=pass header.from=example.nl",
+        'amazonses.com; spf=pass; dmarc=pass header.from="example.nl',
+        "amazonses.com; spf=pass; dmarc=pass (header.from=example.nl",
+    ):
+        assert not email_provider.sender_authenticated(trace(ses(value)), DOMAIN)
+
+
+def with_headers(raw: bytes, *headers: tuple[str, str]) -> bytes:
+    """`raw` with headers put on top, as SES prepends its own."""
+    return "".join(f"{name}: {value}\r\n" for name, value in headers).encode() + raw
+
+
+def test_a_mail_that_ses_authenticated_says_so() -> None:
+    started, _ = email_provider.parse_message(with_headers(mime(), *trace(ses(SES_PASS))[:-2]), NOW)
+    assert started.sender_authenticated is True
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        mime(),  # no verdict at all
+        with_headers(mime(), ses(SES_FORGED)),
+        # A SES-authenticated mail from another domain, with our victim's address in From.
+        with_headers(
+            mime(),
+            ses(
+                "amazonses.com; spf=pass; dkim=pass header.i=@evil.example; "
+                "dmarc=pass header.from=evil.example"
+            ),
+        ),
+        # Two From headers: DMARC passed for the second, the address we take is the first.
+        with_headers(
+            mime(sender=f"<{SENDER}>").replace(
+                f"From: <{SENDER}>".encode(), f"From: <{SENDER}>\r\nFrom: <attacker@evil.example>".encode(), 1
+            ),
+            ses("amazonses.com; spf=pass; dkim=pass; dmarc=pass header.from=evil.example"),
+        ),
+    ],
+)
+def test_a_mail_that_ses_did_not_authenticate_says_so(raw: bytes) -> None:
+    started, _ = email_provider.parse_message(raw, NOW)
+    assert started.sender_authenticated is False
+
+
+def test_the_other_recipients_follow_the_first_in_to_then_cc_order() -> None:
+    raw = (
+        f"From: {SENDER}\r\nTo: Kantoor <Kantoor@Hulplijn.Example.org>, de Vries, Jan <jan@example.org>\r\n"
+        f"Cc: {MAILBOX}, kantoor@hulplijn.example.org, undisclosed-recipients:;\r\n\r\nhallo\r\n"
+    ).encode()
+    started, _ = email_provider.parse_message(raw, NOW)
+    assert started.line_address == "kantoor@hulplijn.example.org"
+    assert started.other_recipients == ("jan@example.org", MAILBOX)
+
+
+def test_a_mail_with_only_cc_is_routed_by_cc() -> None:
+    raw = f"From: {SENDER}\r\nCc: {MAILBOX}\r\n\r\nhallo\r\n".encode()
+    started, _ = email_provider.parse_message(raw, NOW)
+    assert (started.line_address, started.other_recipients) == (MAILBOX, ())
+
+
+def test_at_most_so_many_recipients_are_looked_at() -> None:
+    many = ", ".join(f"r{i}@example.org" for i in range(200))
+    started, _ = email_provider.parse_message(mime(to=many), NOW)
+    assert 1 + len(started.other_recipients) == email_provider.MAX_RECIPIENTS
+
+
+def test_the_verdict_never_shows_the_sender() -> None:
+    started, _ = email_provider.parse_message(with_headers(mime(), ses(SES_PASS)), NOW)
+    assert_no_leak(repr(started))

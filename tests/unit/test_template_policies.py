@@ -37,6 +37,7 @@ INGEST_ROLES = {
 CUSTODIAN_DECRYPT_ROLE = f"arn:aws:iam::{CUSTODIAN_ACCOUNT}:role/{CUSTODIAN_STACK}-disclosure-decrypt"
 TRANSCRIPT_READER_ROLE = f"arn:aws:iam::{ORG_ACCOUNT}:role/{ORG_STACK}-transcript-reader"
 DISCLOSURES_ROLE = f"arn:aws:iam::{ORG_ACCOUNT}:role/{ORG_STACK}-disclosures"
+DECISIONS_ROLE = f"arn:aws:iam::{ORG_ACCOUNT}:role/{ORG_STACK}-disclosure-decisions"
 STEPS_ROLE = f"arn:aws:iam::{ORG_ACCOUNT}:role/{ORG_STACK}-disclosure-steps"
 
 
@@ -355,8 +356,8 @@ def test_the_pseudonym_key_macs_only_for_the_ingest_roles(org: dict[str, Any]) -
 def test_every_decrypt_of_the_disclosure_key_names_its_role_and_purpose(org: dict[str, Any]) -> None:
     policy = key_policies(org)["DisclosureKey"]
     assert sorted((p, purpose_of(c)) for p, c in who_may(policy, "kms:Decrypt")) == [
+        (DECISIONS_ROLE, "workflow-token"),
         (DISCLOSURES_ROLE, "disclosure-result"),
-        (DISCLOSURES_ROLE, "workflow-token"),
     ]
     assert sorted((p, purpose_of(c)) for p, c in who_may(policy, "kms:Encrypt")) == [
         (CUSTODIAN_DECRYPT_ROLE, "disclosure-result"),
@@ -395,3 +396,73 @@ def test_a_released_result_is_never_in_a_backup(org: dict[str, Any]) -> None:
     results = org["Resources"]["DisclosureResultsTable"]["Properties"]
     assert results["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
     assert results["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+# ---------------------------------------------------------------- no single insider (issue 9)
+
+
+@pytest.mark.parametrize(
+    ("stack", "pool", "client"),
+    [
+        ("org", "UserPool", "UserPoolClient"),
+        ("custodian", "CustodianUserPool", "CustodianUserPoolClient"),
+    ],
+)
+def test_privileged_sign_in_is_strong_when_deployed(
+    stack: str, pool: str, client: str, request: pytest.FixtureRequest
+) -> None:
+    """TOTP for every user (professionals, compliance, admins, custodian officers among them), SRP
+    only, and threat protection enforced. The local demo pool differs only through its LocalStack
+    metadata, which CloudFormation ignores."""
+    deployed = request.getfixturevalue(stack)
+    pool_props = deployed["Resources"][pool]["Properties"]
+    assert pool_props["MfaConfiguration"] == "ON"
+    assert pool_props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert pool_props["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    assert pool_props["UserPoolTier"] == "PLUS", "threat protection needs the Plus tier"
+    flows = deployed["Resources"][client]["Properties"]["ExplicitAuthFlows"]
+    assert "ALLOW_USER_PASSWORD_AUTH" not in flows
+    assert "ALLOW_ADMIN_USER_PASSWORD_AUTH" not in flows
+    assert "ALLOW_USER_SRP_AUTH" in flows
+
+
+def test_only_the_decisions_role_may_resume_the_disclosure_workflow(org: dict[str, Any]) -> None:
+    """P7: whoever can send task success can approve a disclosure; only compliance's function may."""
+    for action in ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"):
+        sending = {name for _, name, s in role_statements(org) if grants(s, action)}
+        expected = set() if action == "states:SendTaskHeartbeat" else {f"{ORG_STACK}-disclosure-decisions"}
+        assert sending == expected, action
+    decisions = org["Resources"]["DisclosureDecisionsFunction"]["Properties"]
+    assert decisions["Role"] == "<DisclosureDecisionsRole.Arn>"
+
+
+@pytest.mark.parametrize("stack", ["org", "custodian"])
+def test_no_role_of_the_application_reads_execution_history(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    """The history holds the waiting task token (Step Functions records a task's parameters)."""
+    deployed = request.getfixturevalue(stack)
+    for _, name, statement in role_statements(deployed):
+        for action in ("states:GetExecutionHistory", "states:DescribeExecution"):
+            assert not grants(statement, action), (name, action)
+
+
+def test_the_audit_anchor_is_write_once_and_signed_only_by_the_checkpoint_role(
+    custodian: dict[str, Any],
+) -> None:
+    """P7: a deleted or rewritten audit entry is caught against checkpoints the organisation cannot
+    rewrite: Object Lock in compliance mode, deletes denied to the organisation, one role that signs."""
+    bucket = custodian["Resources"]["AuditCheckpointBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    policy = custodian["Resources"]["AuditCheckpointBucketPolicy"]["Properties"]["PolicyDocument"]
+    denied = [s for s in policy["Statement"] if s["Effect"] == "Deny" and "Condition" not in s]
+    assert [s["Principal"]["AWS"] for s in denied] == [f"arn:aws:iam::{ORG_ACCOUNT}:root"]
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"):
+        assert action in denied[0]["Action"]
+    allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert not any(grants(s, "s3:DeleteObject") or grants(s, "s3:DeleteObjectVersion") for s in allowed)
+    key = key_policies(custodian)["AuditSigningKey"]
+    assert [p for p, _ in who_may(key, "kms:Sign")] == [
+        f"arn:aws:iam::{ORG_ACCOUNT}:role/{ORG_STACK}-audit-checkpoint"
+    ]

@@ -21,8 +21,13 @@ RouteKey = tuple[str, str]
 ROUTE_PERMISSIONS: Final[Mapping[RouteKey, frozenset[str]]] = {
     # P8: staff may see the anonymised registration, including which lines exist.
     ("GET", "/lines"): frozenset({"staff", "admin"}),
-    # Admins maintain the line registry.
+    # Admins maintain the line registry; what could put callers on an office line (P11) is a proposal
+    # that a second admin decides (four eyes, checked in `logic.lines`).
     ("PUT", "/lines/{line_id}"): frozenset({"admin"}),
+    ("DELETE", "/lines/{line_id}"): frozenset({"admin"}),
+    ("GET", "/lines/changes"): frozenset({"admin"}),
+    ("POST", "/lines/changes/{change_id}/approve"): frozenset({"admin"}),
+    ("POST", "/lines/changes/{change_id}/reject"): frozenset({"admin"}),
     # P8: the anonymised register, for staff and for mentors who coach volunteers.
     ("GET", "/contacts"): frozenset({"staff", "mentor"}),
     ("GET", "/contacts/{id}"): frozenset({"staff", "mentor"}),

@@ -128,6 +128,7 @@ class Settings(BaseModel):
     custodian_poll_seconds_value: str | None = Field(default=None, validation_alias="CUSTODIAN_POLL_SECONDS")
     public_base_url: str | None = Field(default=None, validation_alias="PUBLIC_BASE_URL")
     """Public base URL Twilio calls, when it differs from the URL API Gateway sees (custom domain)."""
+    line_changes_table_name: str | None = Field(default=None, validation_alias="LINE_CHANGES_TABLE")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -368,6 +369,43 @@ class Settings(BaseModel):
     def custodian_poll_seconds(self) -> int:
         """Seconds the disclosure workflow waits between asking the custodian; default 300."""
         return _positive_int(self.custodian_poll_seconds_value, "CUSTODIAN_POLL_SECONDS", 300)
+
+    # ------------------------------------------------------------ audit checkpoints (P7)
+    audit_checkpoint_bucket_name: str | None = Field(default=None, validation_alias="AUDIT_CHECKPOINT_BUCKET")
+    audit_signing_key_arn_value: str | None = Field(default=None, validation_alias="AUDIT_SIGNING_KEY_ARN")
+    audit_checkpoint_retention_days_value: str | None = Field(
+        default=None, validation_alias="AUDIT_CHECKPOINT_RETENTION_DAYS"
+    )
+
+    @property
+    def audit_checkpoint_bucket(self) -> str:
+        """The custodian's write-once bucket (Object Lock, compliance mode) of signed audit checkpoints."""
+        return _required(self.audit_checkpoint_bucket_name, "AUDIT_CHECKPOINT_BUCKET")
+
+    @property
+    def audit_signing_key_arn(self) -> str:
+        """The custodian's asymmetric key (ECC_NIST_P256) that signs checkpoints, by key or alias ARN."""
+        return _required(self.audit_signing_key_arn_value, "AUDIT_SIGNING_KEY_ARN")
+
+    @property
+    def audit_checkpoint_retention_days(self) -> int:
+        """Days a checkpoint stays locked against deletion and change; default 3650."""
+        return _positive_int(
+            self.audit_checkpoint_retention_days_value, "AUDIT_CHECKPOINT_RETENTION_DAYS", 3650
+        )
+
+    @property
+    def line_changes_table(self) -> str:
+        """Proposed line changes that wait for a second admin (LineChangesTable, P11, four eyes)."""
+        return _required(self.line_changes_table_name, "LINE_CHANGES_TABLE")
+
+    # ------------------------------------------------------------ staff identity (P7: who recorded consent)
+    user_pool_id_value: str | None = Field(default=None, validation_alias="USER_POOL_ID")
+
+    @property
+    def user_pool_id(self) -> str:
+        """The organisation's Cognito user pool (UserPool): a consent's recorder must be one of its users."""
+        return _required(self.user_pool_id_value, "USER_POOL_ID")
 
 
 def _required(value: str | None, variable: str) -> str:

@@ -13,10 +13,10 @@ would otherwise be restorable for 35 days).
 Every update is conditional on `version` (optimistic locking): two decisions cannot both count. Only
 `UpdateItem` changes a request, since the workflow's roles may not `PutItem` it.
 
-Also here: `DynamoContactDirectory` (which table holds a contact id, P11, and whether its identifier is
-still within retention), and for the custodian's decrypt function only, which reaches the organisation's
-tables by ARN: `DynamoIdentifierReader` (the contact's ciphertext and `identifier_retain_until`) and
-`DynamoResultDrop` (the one `result` item, written once).
+Also here: `DynamoContactDirectory` (which table holds a contact id, P11, whether its identifier is
+still within retention, and when the contact started), and for the custodian's decrypt function only,
+which reaches the organisation's tables by ARN: `DynamoIdentifierReader` (the contact's ciphertext and
+`identifier_retain_until`) and `DynamoResultDrop` (the one `result` item, written once).
 """
 
 from __future__ import annotations
@@ -195,12 +195,24 @@ def _retain_until(value: object) -> date | None:
         return None
 
 
+def _started_at(value: object) -> datetime | None:
+    """The stored `started_at` (ISO time with its zone), or None when absent, unreadable or zoneless."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
 class DynamoContactDirectory(DynamoTable):
     """`ContactDirectory`: ContactsTable first (helpline, P8), then OfficeContactsTable (P11).
 
     Reads whether `identifier_ciphertext` is present and `identifier_retain_until` (a projection; the
     ciphertext's value is not used). Past its retention date, on our clock, a contact is `erased` at
-    once (P7), whether or not the sweep and the key steward have erased it physically yet.
+    once (P7), whether or not the sweep and the key steward have erased it physically yet. And, for the
+    dates of a request's grounds, `started_at` (a projection of its own).
     """
 
     def __init__(
@@ -241,6 +253,18 @@ class DynamoContactDirectory(DynamoTable):
                 ExpressionAttributeNames={"#id": "id"},
             ).get("Item")
         return "office" if office else "unknown"
+
+    def started_at(self, contact_id: str) -> datetime | None:
+        """The contact's `started_at` from ContactsTable, projected alone (least privilege: nothing else
+        of the registration is read), for the dates of a request's grounds; None if not on record."""
+        with dynamodb_errors("GetItem"):
+            found = self._dynamodb.get_item(
+                TableName=self._table_name,
+                Key=to_item({"id": contact_id}),
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": "started_at"},
+            ).get("Item")
+        return _started_at(from_item(found).get("started_at")) if found else None
 
 
 class DynamoIdentifierReader(DynamoTable):

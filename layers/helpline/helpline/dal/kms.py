@@ -193,23 +193,27 @@ class KmsIdentifierVault:
         identifier: Identifier | None,
         reference: Identifier,
         received_at: datetime,
+        *,
+        sender_authenticated: bool | None = None,
     ) -> str:
         """Base64 Encryption SDK message of the identifier and the provider reference (P2, P3, P7),
         under the key of the period of `received_at` (our receipt time, never a provider's).
 
         The contact id is inside the authenticated plaintext, so the disclosure path can check that a
-        ciphertext belongs to the record it was read from (a copied ciphertext is detected).
+        ciphertext belongs to the record it was read from (a copied ciphertext is detected). So is
+        `sender_authenticated` for e-mail (issue 9): the custodian's answer must say whether SES
+        authenticated the address or it may be forged, and in the ciphertext it is bound to the address;
+        without it (other channels) the plaintext is as before.
         """
-        return self._encryptors.encrypt(
-            received_at,
-            channel,
-            {
-                "contact_id": contact_id,
-                "kind": identifier.kind if identifier is not None else None,
-                "value": identifier.reveal() if identifier is not None else None,
-                "reference": reference.reveal(),
-            },
-        )
+        payload: dict[str, Any] = {
+            "contact_id": contact_id,
+            "kind": identifier.kind if identifier is not None else None,
+            "value": identifier.reveal() if identifier is not None else None,
+            "reference": reference.reveal(),
+        }
+        if sender_authenticated is not None:
+            payload["sender_authenticated"] = sender_authenticated
+        return self._encryptors.encrypt(received_at, channel, payload)
 
     def _derived_reference_key(self) -> bytes:
         with self._reference_key_lock:

@@ -1,21 +1,30 @@
-"""The daily limit (P10) in DynamoDB: slots per pseudonym in ContactLimitTable (pk, sk; TTL expires_at).
+"""The daily limit (P10) in DynamoDB: slots in ContactLimitTable (pk, sk; TTL expires_at), linking nothing.
 
-A person who may make `limit` contacts in a rolling 24 hours owns `limit` slots: items with
-pk = pseudonym, sk = `slot#0` .. `slot#{limit-1}`. Admitting a contact claims a free slot (none, or
-one whose `expires_at` has passed) and sets `expires_at` to now + 24 hours, which is also the TTL.
+A person who may make `limit` contacts in a rolling 24 hours owns `limit` slots. Admitting a contact
+claims a free slot (none, or one whose `expires_at` has passed) and sets `expires_at` to 24 hours after
+the hour it was made in, which is also the TTL.
+
+Nothing stored here can be joined to a contact, a report or a transcript, nor can one person's slots be
+grouped (P10: the system knows how often someone makes contact without knowing who; DESIGN):
+
+- a slot's key is a hash of the pseudonym and the slot number, so the pseudonym is stored nowhere and
+  two slots of one person share nothing; only ingest, which can compute the pseudonym (a KMS MAC of the
+  identifier), can find them again;
+- a slot's only other attribute, its expiry, is a whole hour: it cannot be matched to the second to a
+  contact's `started_at` or a reference's expiry.
+
+The price: a slot frees on the hour after 24 hours, up to an hour later than a to-the-second window.
 
 Race-free: a slot is claimed only by a PutItem on condition `attribute_not_exists(pk) OR
 expires_at <= :now`, and DynamoDB applies conditional writes to one item one at a time. So each live
 slot was claimed by exactly one contact, and there are never more than `limit` live slots: two
 simultaneous contacts of one person cannot both take the last slot. The one that loses the condition
 reads again and tries another slot, or is refused when none is left.
-
-Only the pseudonym and the slot's expiry are stored, never a contact id: a contact id beside the
-pseudonym would link all of one person's contacts to each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -30,8 +39,22 @@ from helpline.logic.ports import DependencyError
 from helpline.settings import get_settings
 
 WINDOW: Final = timedelta(hours=24)
+HOUR_S: Final = 3600
+SLOT_SK: Final = "slot"
+SLOTS_READ: Final = 10
+"""Slots read on each admission, at least the limit: a lowered limit still sees the slots taken before."""
 EXTRA_ROUNDS: Final = 5
 """Rounds beyond `limit` before giving up: each lost round means a concurrent contact took a slot."""
+
+
+def slot_key(pseudonym: str, slot: int) -> str:
+    """SHA-256 of the pseudonym and the slot number: the key of one slot, and nothing else in common."""
+    return hashlib.sha256(f"helpline:limit-slot:v1:{pseudonym}:{slot}".encode()).hexdigest()
+
+
+def slot_expiry(now_s: int) -> int:
+    """24 hours after the start of the hour after `now_s` (a whole hour, so it joins to no second)."""
+    return -(-now_s // HOUR_S) * HOUR_S + int(WINDOW.total_seconds())
 
 
 class DynamoLimitCounter(DynamoTable):
@@ -45,39 +68,40 @@ class DynamoLimitCounter(DynamoTable):
         """
         now_s = int(now.timestamp())
         for _round in range(limit + EXTRA_ROUNDS):
-            live = self._live_slots(pseudonym, now_s)
+            live = self._live_slots(pseudonym, max(limit, SLOTS_READ), now_s)
             if len(live) >= limit:
                 return False, len(live)
-            free = next(f"slot#{i}" for i in range(limit) if f"slot#{i}" not in live)
-            if self._claim(pseudonym, free, now_s):
+            free = next(i for i in range(limit) if i not in live)
+            if self._claim(slot_key(pseudonym, free), now_s):
                 return True, len(live) + 1
         raise DependencyError("dynamodb: contact limit contended")
 
-    def _live_slots(self, pseudonym: str, now_s: int) -> set[str]:
-        """The slots whose window has not passed; consistent, so a slot claimed a moment ago counts."""
-        live: set[str] = set()
-        pages = self._dynamodb.get_paginator("query").paginate(
-            TableName=self._table_name,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_item({":pk": pseudonym}),
-            ConsistentRead=True,
-        )
-        with dynamodb_errors("Query"):
-            for page in pages:
-                for raw in page.get("Items", []):
-                    item = from_item(raw)
-                    if int(item.get("expires_at", 0)) > now_s:
-                        live.add(str(item["sk"]))
+    def _live_slots(self, pseudonym: str, slots: int, now_s: int) -> set[int]:
+        """The slot numbers whose window has not passed; consistent, so a slot claimed a moment ago counts."""
+        keys = {slot_key(pseudonym, i): i for i in range(slots)}
+        request = {
+            self._table_name: {
+                "Keys": [to_item({"pk": key, "sk": SLOT_SK}) for key in keys],
+                "ConsistentRead": True,
+            }
+        }
+        live: set[int] = set()
+        while request:
+            with dynamodb_errors("BatchGetItem"):
+                response = self._dynamodb.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+            for raw in response.get("Responses", {}).get(self._table_name, []):
+                item = from_item(raw)
+                if int(item.get("expires_at", 0)) > now_s:
+                    live.add(keys[str(item["pk"])])
+            request = response.get("UnprocessedKeys") or {}  # type: ignore[assignment]
         return live
 
-    def _claim(self, pseudonym: str, slot: str, now_s: int) -> bool:
+    def _claim(self, key: str, now_s: int) -> bool:
         try:
             with dynamodb_errors("PutItem"):
                 self._dynamodb.put_item(
                     TableName=self._table_name,
-                    Item=to_item(
-                        {"pk": pseudonym, "sk": slot, "expires_at": now_s + int(WINDOW.total_seconds())}
-                    ),
+                    Item=to_item({"pk": key, "sk": SLOT_SK, "expires_at": slot_expiry(now_s)}),
                     ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
                     ExpressionAttributeValues=to_item({":now": now_s}),
                 )

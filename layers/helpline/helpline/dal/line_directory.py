@@ -3,6 +3,11 @@
 Every incoming contact needs its line; the registry is a handful of items that change rarely, so a
 warm function scans it at most once a minute instead of once per contact (the ingest bench counts
 DynamoDB requests per contact).
+
+An address belongs to one line (`logic.lines` refuses a second), but two admins writing in the same
+instant could both pass that check. Should two lines ever share an address, the lookup does not depend
+on scan order: the helpline wins over the office line (a caller stays anonymous, P1-P3, rather than
+have their number stored in clear, P11), then the lowest line_id.
 """
 
 from __future__ import annotations
@@ -53,5 +58,12 @@ class CachedLineDirectory:
             lines = self._repository().list_lines()
         except (BotoCoreError, ClientError):
             raise DependencyError("dynamodb: Scan of the line registry failed") from None
-        self._lines = {(line.channel, line.address): line for line in lines}
+        # Least preferred first, so the preferred line of a shared address is written last and kept.
+        ordered = sorted(lines, key=_preference, reverse=True)
+        self._lines = {(line.channel, line.address): line for line in ordered}
         self._loaded_at = self._clock()
+
+
+def _preference(line: Line) -> tuple[bool, str]:
+    """Sort key, most preferred first: helplines before office lines, then by line_id."""
+    return (line.kind != "helpline", line.line_id)

@@ -85,6 +85,8 @@ class FakeIdentifierVault(_Faulty):
         self.sealed: dict[str, tuple[str, str, Identifier | None, Identifier]] = {}
         self.periods: dict[str, str] = {}
         """Ciphertext -> the key period (`YYYY-MM` of our receipt) it would be encrypted under (P7)."""
+        self.authenticated: dict[str, bool | None] = {}
+        """Ciphertext -> the `sender_authenticated` sealed with it (e-mail; None elsewhere)."""
         self.mac_calls = 0
         self.seal_calls = 0
 
@@ -106,12 +108,15 @@ class FakeIdentifierVault(_Faulty):
         identifier: Identifier | None,
         reference: Identifier,
         received_at: datetime,
+        *,
+        sender_authenticated: bool | None = None,
     ) -> str:
         self._call("kms: GenerateDataKey")
         self.seal_calls += 1
         token = base64.b64encode(secrets.token_bytes(48)).decode()
         self.sealed[token] = (contact_id, channel, identifier, reference)
         self.periods[token] = periods.period_of(received_at)
+        self.authenticated[token] = sender_authenticated
         return token
 
 
@@ -209,9 +214,13 @@ class InMemoryOfficeContactStore(_Faulty):
     def __init__(self) -> None:
         self.items: dict[str, OfficeContact] = {}
 
-    def put(self, contact: OfficeContact) -> None:
+    def put(self, contact: OfficeContact) -> bool:
+        """Store unless the id is present, as the DynamoDB put's condition."""
         self._call("dynamodb: PutItem")
+        if contact.id in self.items:
+            return False
         self.items[contact.id] = contact.model_copy()
+        return True
 
 
 class InMemoryTranscriptStore(_Faulty):

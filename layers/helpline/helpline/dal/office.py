@@ -6,7 +6,7 @@ that reads helpline registrations, statistics or disclosures ever reads this tab
 
 from __future__ import annotations
 
-from helpline.dal.dynamodb import DynamoTable, dynamodb_errors, to_item
+from helpline.dal.dynamodb import DynamoTable
 from helpline.models.office import OfficeContact
 from helpline.settings import get_settings
 
@@ -14,12 +14,13 @@ from helpline.settings import get_settings
 class DynamoOfficeContactStore(DynamoTable):
     """`OfficeContactStore` on OfficeContactsTable."""
 
-    def put(self, contact: OfficeContact) -> None:
-        """Create or replace the contact with `contact.id` (a retry stores the same item again)."""
-        with dynamodb_errors("PutItem"):
-            self._dynamodb.put_item(
-                TableName=self._table_name, Item=to_item(contact.model_dump(mode="json", exclude_none=True))
-            )
+    def put(self, contact: OfficeContact) -> bool:
+        """Store the contact unless one with `contact.id` is there; True if stored now.
+
+        Conditional, so that a mail whose storing is retried under the id its reference was first
+        claimed with (`logic.ingest`) is kept once, with the receipt and TTL of the first attempt.
+        """
+        return self._put_if_absent(contact.model_dump(mode="json", exclude_none=True), "id")
 
 
 def office_contact_store() -> DynamoOfficeContactStore:

@@ -8,6 +8,11 @@ so the notification is retried and nothing is lost; the object then stays until 
 the bucket's lifecycle removes what an intake that never succeeded left behind).
 
 Retention is counted from `now`, our receipt (`helpline.clock.now()`), never from the `Date:` header.
+
+A helpline mail's body is kept encrypted (P8) if the person was let through; an office mail's body is
+kept with the office contact, in clear, for its purpose (P11). Whether SES authenticated the sender
+decides only whether the mail counts toward the daily limit (`logic.ingest`), never whether it is
+taken in: fail open for people. Nothing here logs a header: SES's verdict headers hold the address.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ def receive(
         mail.delete_every_version(bucket, key)
         return False
     current_policy = policy()
-    admission = admit_contact(started, ports(), current_policy, now)
+    admission = admit_contact(started, ports(), current_policy, now, office_text=body.text)
     helpline = admission.line_kind != "office"
     if helpline and admission.allowed:
         add_transcript_part(body, transcripts(), current_policy, now)
@@ -81,6 +86,7 @@ def receive(
         extra={
             "contact_id": admission.contact_id,
             "allowed": admission.allowed,
+            "sender_authenticated": started.sender_authenticated,
             "versions_deleted": versions,
         },
     )

@@ -9,14 +9,23 @@ identifier (`logic.releases`); the organisation prepares the release, waits, and
 Every step, the custodian's included, lands in the request's timeline and in the organisation's
 hash-chained audit log, whose details hold ids and the basis only, never an identifier.
 
-Pure rules at the top (`refusal`, `check_decider`, `with_approval`, `transition`, `release_request`);
-below them the steps of the API and of the workflow, over the ports of this module (DynamoDB, KMS, Step
-Functions and SNS in `helpline.dal`, memory fakes in `helpline.dal.memory_disclosures`).
+Grounds that mean something (P6, P7): a demand names who else is in danger by a category that is never
+the person themselves, and its date lies between the contact's month and today; a consent names a user
+of the organisation's pool who recorded it, between the contact's start and now, and how. Free text
+(the danger's description, the consent statement) carries no identifier into storage. Each failed rule
+is a 422 naming the field and the rule, never quoting the value (`refusal`, `timing_refusal`).
+
+Pure rules at the top (`refusal`, `timing_refusal`, `check_decider`, `with_approval`, `transition`,
+`release_request`); below them the steps of the API and of the workflow, over the ports of this module
+(DynamoDB, KMS, Step Functions, SNS and Cognito in `helpline.dal`, memory fakes in
+`helpline.dal.memory_disclosures` and tests/).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +35,7 @@ from helpline.auth import Caller
 from helpline.logic.audit import AuditLog, record
 from helpline.models.disclosures import (
     BASES,
+    THIRD_PARTY_CATEGORIES,
     Approval,
     Basis,
     DisclosureCreated,
@@ -35,9 +45,12 @@ from helpline.models.disclosures import (
     DisclosureResult,
     DisclosureView,
     Status,
+    ThirdPartyDanger,
     TimelineEntry,
 )
 from helpline.models.releases import ConsentSummary, ReleaseGrounds, ReleaseRequest
+from helpline.periods import period_of, period_start
+from helpline.scrub import pre_scrub
 
 WORKFLOW_ACTOR: Final = "workflow"
 CUSTODIAN_ACTOR: Final = "custodian"
@@ -157,6 +170,19 @@ class ContactDirectory(Protocol):
         `identifier_retain_until` on our clock), `office` (P11) or `unknown`."""
         ...
 
+    def started_at(self, contact_id: str) -> datetime | None:
+        """When a helpline contact started (its `started_at`, our clock), or None when not on record:
+        the grounds of a request must not predate the contact (`timing_refusal`)."""
+        ...
+
+
+class UserDirectory(Protocol):
+    """The organisation's user pool: consent counts only when a member of staff recorded it (P7)."""
+
+    def exists(self, username: str) -> bool:
+        """Whether `username` is a user of the pool."""
+        ...
+
 
 class Workflow(Protocol):
     """The disclosure state machine."""
@@ -211,8 +237,168 @@ def retention_over(retain_until: date | None, today: date) -> bool:
     return retain_until is None or retain_until < today
 
 
+SELF_CATEGORIES: Final = frozenset(
+    {
+        "self",
+        "myself",
+        "himself",
+        "herself",
+        "themselves",
+        "themself",
+        "person",
+        "the_person",
+        "person_themselves",
+        "the_person_themselves",
+        "caller",
+        "the_caller",
+        "chatter",
+        "mailer",
+        "contact",
+        "danger_to_self",
+        "zelf",
+        "zichzelf",
+        "beller",
+        "de_beller",
+        "persoon",
+        "de_persoon",
+    }
+)
+"""Categories that would name the person themselves: refused with P7, not as an unknown category."""
+NOBODY_CATEGORIES: Final = frozenset(
+    {
+        "none",
+        "nobody",
+        "nobody_else",
+        "no_one",
+        "no_one_else",
+        "noone",
+        "no_third_party",
+        "no_third_parties",
+        "n/a",
+        "na",
+        "not_applicable",
+        "niemand",
+        "niemand_anders",
+        "geen",
+        "geen_derden",
+    }
+)
+"""Categories that say nobody else is at risk: refused with P6."""
+
+_NOBODY_ELSE: Final = re.compile(
+    r"\b(?:"
+    # English: "nobody else is at risk", "no third party in danger", "no danger to others", ...
+    r"(?:no[- ]?one|nobody|no other (?:person|people)|no others|no third[- ]part(?:y|ies))"
+    r"(?: else)?\s+(?:(?:is|are|was|were)\s+)?(?:at risk|in danger|endangered|threatened)"
+    r"|no (?:danger|risk|threat) to (?:others|anyone|anybody|other people|third parties)"
+    r"|not a (?:danger|risk|threat) to (?:others|anyone|anybody|other people)"
+    r"|only (?:a )?(?:danger|risk|threat) to (?:him|her|them)sel(?:f|ves)"
+    r"|(?:danger|risk|threat) to (?:him|her|them)sel(?:f|ves) only"
+    # Dutch: "niemand anders in gevaar", "geen gevaar voor derden", "alleen een gevaar voor zichzelf".
+    r"|niemand anders (?:is |loopt )?(?:in )?gevaar"
+    r"|geen (?:gevaar|risico|dreiging) voor (?:derden|anderen|een ander|andere personen)"
+    r"|geen derden in gevaar"
+    r"|(?:alleen|enkel|uitsluitend) (?:een )?(?:gevaar|risico) voor (?:zich)?zelf"
+    r"|(?:alleen|enkel|uitsluitend) voor (?:zich)?zelf (?:een )?(?:gevaar|risico)"
+    r")\b",
+    re.IGNORECASE,
+)
+"""Phrases of a description that say nobody else is at risk. A heuristic behind the rule, not the rule:
+the category is the rule; this catches a description that contradicts it (the defect of issue 9)."""
+
+_IDENTIFIER_TAGS: Final = (
+    ("[TELEFOONNUMMER]", "a phone number"),
+    ("[EMAILADRES]", "an e-mail address"),
+    ("[URL]", "a web address"),
+    ("[IBAN]", "a bank account number"),
+    ("[BSN]", "a citizen service number (BSN)"),
+)
+"""The tags of `helpline.scrub.pre_scrub`, our regex pass (Dutch phone numbers in every format, e-mail
+addresses, ...), which loads none of deduce's structures; deduce itself stays out of this function."""
+_IPV4: Final = re.compile(
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\.?\d)"
+)
+_WORD_EDGES: Final = "()[]<>,;'\""
+
+NL_AHEAD_OF_UTC: Final = timedelta(hours=2)
+"""The Netherlands are at most two hours ahead of UTC (CEST): a demand dated today there is never
+dated later than the UTC date two hours on. No time-zone database needed."""
+
+
+def normalised_category(category: str) -> str:
+    """`Danger to self` and `danger-to-self` as `danger_to_self`: how a category is compared."""
+    return re.sub(r"[\s\-]+", "_", category.strip().lower())
+
+
+def identifiers_in(text: str) -> list[str]:
+    """The kinds of identifier found in free text (P2, P3): phone numbers and e-mail addresses (Dutch
+    formats and others, by `helpline.scrub`'s patterns), web addresses, IBAN and BSN numbers, and IP
+    addresses. Kinds only: a refusal names the kind, never the value."""
+    scrubbed = pre_scrub(text)
+    found = [kind for tag, kind in _IDENTIFIER_TAGS if scrubbed.count(tag) > text.count(tag)]
+    if _IPV4.search(text) or any(_is_ipv6(word.strip(_WORD_EDGES)) for word in text.split()):
+        found.append("an IP address")
+    return found
+
+
+def _is_ipv6(token: str) -> bool:
+    if token.count(":") < 2:
+        return False
+    try:
+        ipaddress.IPv6Address(token.rstrip("."))
+    except ValueError:
+        return False
+    return True
+
+
+def identifier_refusal(field: str, text: str) -> str | None:
+    """Free text must not carry an identifier into storage (P2, P3): refused, not scrubbed, since a
+    request is the record of a legal step and must say what its requester wrote, or nothing."""
+    kinds = identifiers_in(text)
+    if not kinds:
+        return None
+    return (
+        f"Refused: {field} contains {' and '.join(kinds)}; an identifier is kept only encrypted (P2, P3), "
+        "never in a request's text: leave it out"
+    )
+
+
+def danger_refusal(danger: ThirdPartyDanger) -> str | None:
+    """Who else is in danger (P6): a known category other than the person themselves (P7), a
+    description that does not say nobody else is at risk, and no identifier in it."""
+    category = normalised_category(danger.category)
+    if category in SELF_CATEGORIES:
+        return (
+            "Refused: third_party_danger.category names the person themselves. A person who is a danger "
+            "only to themselves stays anonymous (P7); anonymity is broken only when third parties are in "
+            "danger (P6)"
+        )
+    if category in NOBODY_CATEGORIES:
+        return (
+            "Refused: third_party_danger.category says nobody else is in danger. Anonymity is broken only "
+            "when third parties are in danger (P6); a person who is a danger only to themselves stays "
+            "anonymous (P7)"
+        )
+    if category not in THIRD_PARTY_CATEGORIES:
+        return (
+            "Refused: third_party_danger.category must say who else is in danger (P6), one of: "
+            + ", ".join(THIRD_PARTY_CATEGORIES)
+        )
+    if _NOBODY_ELSE.search(danger.description):
+        return (
+            "Refused: third_party_danger.description says nobody else is in danger. Anonymity is broken "
+            "only when third parties are in danger (P6); a person who is a danger only to themselves "
+            "stays anonymous (P7)"
+        )
+    return identifier_refusal("third_party_danger.description", danger.description)
+
+
 def refusal(request: DisclosureRequestIn) -> str | None:
-    """The reason a request has no legal basis (P6, P7), or None when it has one."""
+    """The reason a request has no legal basis (P6, P7), or None when it has one.
+
+    Only what the request itself shows; `timing_refusal` checks its dates against the contact and our
+    clock, and `request_disclosure` asks the user pool about the consent's recorder.
+    """
     if request.danger_to_self_only:
         return (
             "Refused: a person who is a danger only to themselves stays anonymous (P7); "
@@ -228,12 +414,51 @@ def refusal(request: DisclosureRequestIn) -> str | None:
         if request.third_party_danger is None:
             return (
                 "Refused: a disclosure on a legal order needs third_party_danger: "
-                "which third party is in danger (P6)"
+                "who else is in danger, by category and description (P6)"
             )
-    if request.basis == "consent" and request.consent is None:
+        return danger_refusal(request.third_party_danger)
+    if request.consent is None:
         return (
-            "Refused: basis consent needs the consent record (who recorded it, when, what was consented to)"
+            "Refused: basis consent needs the consent record (who recorded it, when, how, and what was "
+            "consented to)"
         )
+    return identifier_refusal("consent.statement", request.consent.statement)
+
+
+def latest_plausible_date(now: datetime) -> date:
+    """The latest date a document issued in the Netherlands can bear at `now` (see NL_AHEAD_OF_UTC)."""
+    return (now + NL_AHEAD_OF_UTC).date()
+
+
+def timing_refusal(request: DisclosureRequestIn, contact_started_at: datetime, now: datetime) -> str | None:
+    """The dates of the grounds must be plausible (P7), on our clock (`helpline.clock`), or a reason.
+
+    A demand is not dated in the future, nor before the month (key period, `helpline.periods`) in which
+    the contact was made: a demand names the data of a period, so its own month is the finest grain it
+    can be held to. A consent is not recorded in the future, nor before the contact started; to the
+    minute, since a person types the time they wrote down and our clock counts seconds.
+    """
+    order = request.legal_order
+    if request.basis == "legal_order_126nc" and order is not None:
+        if order.issued_on > latest_plausible_date(now):
+            return (
+                "Refused: legal_order.issued_on is in the future (on our clock); a demand is dated on or "
+                "before the day it is presented (P7)"
+            )
+        if order.issued_on < period_start(period_of(contact_started_at)).date():
+            return (
+                "Refused: legal_order.issued_on is before the month in which the contact was made; "
+                "a demand for its identifying data cannot predate it (P7)"
+            )
+    consent = request.consent
+    if request.basis == "consent" and consent is not None:
+        if consent.recorded_at > now:
+            return "Refused: consent.recorded_at is in the future (on our clock)"
+        if consent.recorded_at < contact_started_at.replace(second=0, microsecond=0):
+            return (
+                "Refused: consent.recorded_at is before the contact started; consent to break the "
+                "anonymity of a contact is given during or after it (P7)"
+            )
     return None
 
 
@@ -329,12 +554,14 @@ def request_disclosure(
     config: DisclosureConfig,
     store: DisclosureStore,
     contacts: ContactDirectory,
+    users: UserDirectory,
     workflow: Workflow,
     audit: AuditLog,
     now: datetime,
 ) -> DisclosureCreated:
-    """Refuse without a basis (422), for an office line (422), an erased (410) or unknown (404) contact;
-    else store the request, audit it and start the workflow with ids only."""
+    """Refuse without a basis (422), for an office line (422), an erased (410) or unknown (404) contact,
+    for dates that cannot be (422) or a consent recorded by no user of the pool (422); else store the
+    request, audit it and start the workflow with ids only."""
     reason = refusal(body)
     if reason is not None:
         raise DisclosureRefused(reason)
@@ -349,6 +576,19 @@ def request_disclosure(
     if state == "erased":
         raise DisclosureGone(
             f"The identifier of this contact has been {ERASED_BY_RETENTION}; it cannot be disclosed"
+        )
+    started_at = contacts.started_at(body.contact_id)
+    if started_at is None:
+        raise DisclosureRefused(
+            "Refused: the contact's start is not on record, so the dates of the grounds cannot be checked"
+        )
+    reason = timing_refusal(body, started_at, now)
+    if reason is not None:
+        raise DisclosureRefused(reason)
+    if body.basis == "consent" and body.consent is not None and not users.exists(body.consent.recorded_by):
+        raise DisclosureRefused(
+            "Refused: consent.recorded_by is not a user of the organisation's user pool; consent counts "
+            "only when a member of staff recorded it (P7)"
         )
     basis: Basis = "consent" if body.basis == "consent" else "legal_order_126nc"
     item = DisclosureRecord(
@@ -493,6 +733,7 @@ def retrieve_result(
         basis=item.basis,
         contact_id=item.contact_id,
         disclosure_id=disclosure_id,
+        sender_authenticated=sealed.get("sender_authenticated"),  # e-mail: the From may be forged (issue 9)
     )
     if sealed.get("contact_id") != item.contact_id:
         raise DisclosureConflict("Conflict: the stored result does not belong to this request")

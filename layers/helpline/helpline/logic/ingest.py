@@ -2,10 +2,12 @@
 
 The order of the steps is the policy:
 
-1. Find the entry line. An office line (P11) is stored apart, in clear, and never counted.
+1. Find the entry line. An office line (P11) is stored apart, in clear, and never counted. A mail
+   to several addresses goes to the first helpline address among them (`find_line`).
 2. Claim the provider reference (its keyed hash): a provider retry gets the first answer and is not
    counted twice.
-3. Pseudonymise the identifier (KMS MAC) and count it in the rolling 24 hours (P10).
+3. Pseudonymise the identifier (KMS MAC) and count it in the rolling 24 hours (P10). An e-mail is
+   counted only when SES authenticated its sender (`_count`).
 4. Encrypt the identifier, bound to the record (P2, P3); only the disclosure path can decrypt it (P7).
 5. Store the anonymised record (P8); if storage fails, put it on the durable buffer queue.
 
@@ -48,7 +50,7 @@ from helpline.models.buffer import BufferedEnd, BufferedRegistration
 from helpline.models.contacts import ContactRecord, LimitOutcome
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
 from helpline.models.lines import Line
-from helpline.models.office import OfficeContact
+from helpline.models.office import OfficeContact, clip_body
 from helpline.regions import region_of
 
 logger = Logger(child=True)
@@ -100,12 +102,25 @@ class Admission:
 
 
 def find_line(ports: IngestPorts, event: ContactStarted) -> tuple[Line | None, bool]:
-    """The contacted line, and whether the lookup worked (a failed lookup is not an unknown line)."""
+    """The contacted line, and whether the lookup worked (a failed lookup is not an unknown line).
+
+    A mail may go to several of our addresses (`line_address`, then `other_recipients`: `To`, then
+    `Cc`). The first helpline address among them wins; an office address only when there is no
+    helpline address at all. A help conversation must never end up in the office's table, in clear
+    (P3, P11), because someone put the office in `Cc`; the office then gets no copy of that mail,
+    which is the lesser harm.
+    """
+    office: Line | None = None
     try:
-        return ports.lines.find(event.channel, event.line_address), True
+        for address in (event.line_address, *event.other_recipients):
+            line = ports.lines.find(event.channel, address)
+            if line is not None and line.kind != "office":
+                return line, True
+            office = office or line
     except DependencyError:
         logger.warning("Line lookup failed; routing as a helpline", extra={"channel": event.channel})
         return None, False
+    return office, True
 
 
 def admit_contact(
@@ -115,8 +130,12 @@ def admit_contact(
     now: datetime,
     *,
     require_known_line: bool = False,
+    office_text: str | None = None,
 ) -> Admission:
     """Register one new contact and decide whether the person is connected (P8, P10, P11).
+
+    `office_text` is what the person wrote (a mail's body): kept with the contact, in clear, only if
+    the line is an office line (P11); a helpline's text goes encrypted through `add_transcript_part`.
 
     `now` is our receipt time: the record's `started_at` is the provider's time if plausible, else
     `now`; its identifier is kept until receipt day + `identifier_retention_days` and the record itself
@@ -129,7 +148,7 @@ def admit_contact(
     if line is None and lookup_worked and require_known_line:
         raise UnknownLineError("no line is registered for this address")
     if line is not None and line.kind == "office":
-        return _admit_office_contact(event, started_at, line, ports, policy, now)
+        return _admit_office_contact(event, started_at, line, ports, policy, now, office_text)
 
     draft = ContactRecord(
         channel=event.channel,
@@ -192,9 +211,20 @@ def _repeat_answer(earlier: ReferenceEntry, line: Line | None) -> Admission:
 def _count(
     event: ContactStarted, line: Line | None, ports: IngestPorts, policy: IngestPolicy, now: datetime
 ) -> tuple[bool, int | None, LimitOutcome]:
-    """P10: count the contact under its pseudonym; a withheld number cannot be counted."""
+    """P10: count the contact under its pseudonym; a withheld number cannot be counted.
+
+    An e-mail counts only when SES authenticated its sender (SPF or DKIM with DMARC alignment,
+    `providers.email.sender_authenticated`). Anyone can write anyone's address in `From`: counting
+    such mail would let three forged mails use up a real person's limit (issue 9). Unauthenticated
+    mail is not counted at all, not even under a pseudonym of its own: whoever forges an address could
+    use that count up just as well, and a sender whose domain publishes no DMARC (every one of whose
+    mails is unauthenticated) would then be limited by strangers. So it is taken in and answered
+    (fail open for people), its record says `unauthenticated`, and no limit slot is written for it.
+    """
     if event.identifier is None:
         return True, None, "unchecked"
+    if event.channel == "email" and event.sender_authenticated is not True:
+        return True, None, "unauthenticated"
     limit = line.daily_limit if line and line.daily_limit else policy.default_daily_limit
     try:
         pseudonym = ports.vault.pseudonym(event.identifier)
@@ -225,7 +255,12 @@ def _complete(
 def _seal(ports: IngestPorts, contact_id: str, event: ContactStarted, received_at: datetime) -> str | None:
     try:
         return ports.vault.seal(
-            contact_id, event.channel, event.identifier, event.provider_reference, received_at
+            contact_id,
+            event.channel,
+            event.identifier,
+            event.provider_reference,
+            received_at,
+            sender_authenticated=event.sender_authenticated,
         )
     except DependencyError:
         # Closed for data: an identifier we cannot encrypt is not kept (P2, P3).
@@ -252,15 +287,22 @@ def _admit_office_contact(
     ports: IngestPorts,
     policy: IngestPolicy,
     now: datetime,
+    text: str | None = None,
 ) -> Admission:
     """P11: an office contact is kept apart, in clear, for its purpose only, and never counted.
 
-    Its retention too runs from our receipt (`now`), never from the provider's time.
+    Its retention too runs from our receipt (`now`), never from the provider's time. A mail's `text`
+    is kept with it (cut to what an item holds): the person wrote to the office for a purpose, and the
+    office needs what they wrote. A call loses nothing if its record cannot be stored, but a mail
+    would lose its text, because the raw mail is deleted after intake: so with a `text` a failed put
+    raises (the notification is retried) and the retry, which finds the reference claimed, stores the
+    contact under the id claimed first (conditional, so once).
     """
     contact = OfficeContact(
         channel=event.channel,
         line=line.line_id,
         caller=event.identifier.reveal() if event.identifier else None,
+        body=clip_body(text) if text is not None else None,
         started_at=started_at,
         expires_at=int((now + timedelta(days=policy.office_retention_days)).timestamp()),
     )
@@ -269,12 +311,20 @@ def _admit_office_contact(
         entry = ReferenceEntry(contact_id=contact.id, line_kind="office", started_at=started_at, allowed=True)
         earlier = _claim(ports, ref_key, entry, now)
         if earlier is not None:
+            if text is not None and earlier.line_kind == "office":
+                _keep_office_contact(ports, contact.model_copy(update={"id": earlier.contact_id}), True)
             return _repeat_answer(earlier, line)
+    _keep_office_contact(ports, contact, text is not None)
+    return Admission(contact.id, line, "office", True, None)
+
+
+def _keep_office_contact(ports: IngestPorts, contact: OfficeContact, must_keep: bool) -> None:
     try:
         ports.office.put(contact)
     except DependencyError:
         logger.error("Office contact not stored", extra={"office_contact_id": contact.id})
-    return Admission(contact.id, line, "office", True, None)
+        if must_keep:
+            raise
 
 
 def end_contact(event: ContactEnded, ports: IngestPorts, now: datetime) -> bool:

@@ -69,12 +69,18 @@ class IdentifierVault(Protocol):
         identifier: Identifier | None,
         reference: Identifier,
         received_at: datetime,
+        *,
+        sender_authenticated: bool | None = None,
     ) -> str:
         """Base64 ciphertext of the identifier and the provider reference, bound to `contact_id`.
 
         Encrypted under the key of `helpline.periods.period_of(received_at)`: our receipt time, never a
         provider's, so the key that is destroyed when the period's retention has run out (P7) is the
         key of every identifier received in it.
+
+        `sender_authenticated` (e-mail: whether SES authenticated the `From` address) is sealed with
+        the address, when given: a disclosure must say whether the address was proven or may have
+        been forged (issue 9), and inside the ciphertext nobody can change it without breaking it.
         """
         ...
 
@@ -142,7 +148,9 @@ class TranscriptStore(Protocol):
 
 
 class OfficeContactStore(Protocol):
-    def put(self, contact: OfficeContact) -> None: ...
+    def put(self, contact: OfficeContact) -> bool:
+        """Store the contact unless one with its id is there; True if stored now (a retry stores once)."""
+        ...
 
 
 class RegistrationBuffer(Protocol):

@@ -300,7 +300,8 @@ def release_identifier(
 
     The contact id must be the release's own (the organisation cannot swap contacts after an officer
     looked). Past `identifier_retain_until` the release becomes `erased` without decrypting. The
-    identifier exists in clear only inside this call: it is sealed under the organisation's
+    identifier exists in clear only inside this call: it is sealed, with whether an e-mail sender
+    was authenticated (sealed beside the address at intake), under the organisation's
     DisclosureKey for the requester (context purpose=disclosure-result, disclosure_id) and put as the
     one `result` item, expiring 24 hours from now; then the release is `released`. A second call, or a
     concurrent one, finds `released` (or the result already there) and answers `decrypted` without
@@ -323,17 +324,18 @@ def release_identifier(
     opened = source.open(stored.ciphertext)
     if opened.contact_id != record.contact_id:
         raise ReleaseConflict("Conflict: the ciphertext does not belong to this contact")
-    sealed = results.seal(
-        disclosure_id,
-        {
-            "identifier": opened.value,
-            "identifier_type": opened.kind,
-            "provider_reference": opened.reference,
-            "basis": record.basis,
-            "contact_id": record.contact_id,
-        },
-    )
-    del opened
+    result: dict[str, object] = {
+        "identifier": opened.value,
+        "identifier_type": opened.kind,
+        "provider_reference": opened.reference,
+        "basis": record.basis,
+        "contact_id": record.contact_id,
+    }
+    if opened.sender_authenticated is not None:
+        # E-mail (issue 9): whether SES authenticated the address, or it may have been forged.
+        result["sender_authenticated"] = opened.sender_authenticated
+    sealed = results.seal(disclosure_id, result)
+    del opened, result
     drop.put_result_once(disclosure_id, sealed, now + RESULT_LIFETIME, now)
     released = _update(store, disclosure_id, lambda found: _closed(found, "released", now))
     return _answer(released)

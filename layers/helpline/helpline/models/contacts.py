@@ -45,9 +45,10 @@ def _coarse_region(value: str) -> str:
 
 
 Region = Annotated[str, AfterValidator(_coarse_region)]
-LimitOutcome = Literal["allowed", "limited", "unchecked"]
+LimitOutcome = Literal["allowed", "limited", "unchecked", "unauthenticated"]
 """`unchecked`: the limit could not be checked (KMS or DynamoDB failed) and the person was let through:
-fail open for people (DESIGN)."""
+fail open for people (DESIGN). `unauthenticated`: an e-mail whose sender SES did not authenticate (issue
+9); it was taken in and not counted at all, because its `From` may be anyone's (P10)."""
 CIPHERTEXT_MAX_LENGTH = 8192
 SECONDS_PER_DAY = 86_400
 MONTH_PATTERN = r"^\d{4}-(?:0[1-9]|1[0-2])$"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -66,30 +66,94 @@ class LegalOrder(BaseModel):
     reference: ShortText = Field(description="the demand's reference number")
     officer_of_justice: ShortText = Field(description="the Officier van Justitie who issued it")
     prosecutor_office: ShortText = Field(description="the public prosecutor's office (parket)")
-    issued_on: date
+    issued_on: date = Field(
+        description="not in the future, and not before the month in which the contact was made"
+    )
     document_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the demand's document")
 
 
-class Consent(BaseModel):
-    """The person's own consent to break their anonymity (P7)."""
+ConsentMethod = Literal["phone", "chat", "email", "in_person", "letter"]
+"""How the person gave their consent (P7): on the line, in a chat, by e-mail, in person, or by letter."""
+
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+"""A username of the organisation's user pool (Cognito allows 128 characters)."""
+
+ThirdPartyCategory = Literal[
+    "child", "partner", "family_member", "other_named_person", "people_at_a_place", "public"
+]
+"""Who else is in danger (P6), a closed set; never the person themselves (P7).
+
+- `child`: a minor, in the person's household or care or otherwise (the Dutch reporting code for
+  domestic violence and child abuse, Meldcode huiselijk geweld en kindermishandeling, treats a child
+  at risk on its own).
+- `partner`: a partner or former partner (huiselijk geweld).
+- `family_member`: another relative or member of the household, an elderly parent included
+  (ouderenmishandeling).
+- `other_named_person`: any other person who can be named or pointed out: a neighbour, a colleague,
+  a care worker, a teacher.
+- `people_at_a_place`: the people at a named place: a school, a workplace, an event.
+- `public`: people at large, not known by name or place (a threat to the public).
+"""
+THIRD_PARTY_CATEGORIES: Final[tuple[str, ...]] = get_args(ThirdPartyCategory)
+
+
+class ThirdPartyDanger(BaseModel):
+    """Who else is in danger (P6), as a category and a description.
+
+    `category` is free text in the schema, like `basis`, so that `self` or `nobody` is *refused* with
+    the reason (422, P6, P7) instead of being lost in a schema error; `logic.disclosures` takes only
+    the values of `THIRD_PARTY_CATEGORIES`. The description must not identify the person: a phone
+    number, an e-mail address (or any other identifier) in it is refused before anything is stored.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    recorded_by: ShortText = Field(description="username of who recorded the consent")
-    recorded_at: UtcDateTime
-    statement: Statement = Field(description="what the person consented to")
+    category: str = Field(
+        max_length=64,
+        description=(
+            f"who else is in danger (P6), one of: {', '.join(THIRD_PARTY_CATEGORIES)}; never the person "
+            "themselves, which is refused (422, P7)"
+        ),
+        examples=["child"],
+    )
+    description: Statement = Field(
+        description="what danger, to whom; no phone number, e-mail address or other identifier"
+    )
+
+
+class Consent(BaseModel):
+    """The person's own consent to break their anonymity (P7): who recorded it, when, and how.
+
+    `recorded_by` must be a user of the organisation's user pool, and `recorded_at` must lie between
+    the start of the contact and now, on our clock (`logic.disclosures` checks both, 422).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    recorded_by: Username = Field(description="username (in the organisation's user pool) of who recorded it")
+    recorded_at: UtcDateTime = Field(description="when; not before the contact started, not in the future")
+    method: ConsentMethod = Field(description="how the person gave it")
+    statement: Statement = Field(
+        description="what the person consented to; no phone number, e-mail address or other identifier"
+    )
 
 
 class DisclosureRequestIn(BaseModel):
-    """POST /disclosures. `basis` is free text here so that a wrong one is refused (422), not a 400."""
+    """POST /disclosures. `basis` and `third_party_danger.category` are free text here so that a wrong
+    one is refused with the reason (422), not a 400.
+
+    A malformed body (a missing or mistyped field, an unknown consent `method`) is 400, naming the
+    field; a well-formed request without grounds that mean something is 422, naming the rule (see
+    `logic.disclosures.refusal` and `timing_refusal`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
     basis: str | None = Field(default=None, max_length=64, description="legal_order_126nc or consent")
     legal_order: LegalOrder | None = None
-    third_party_danger: Statement | None = Field(
-        default=None, description="which third party is in danger (P6); required with legal_order_126nc"
+    third_party_danger: ThirdPartyDanger | None = Field(
+        default=None, description="who else is in danger (P6); required with legal_order_126nc"
     )
     consent: Consent | None = None
     danger_to_self_only: bool = Field(
@@ -140,7 +204,7 @@ class DisclosureRecord(BaseModel):
     contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
     basis: Basis
     legal_order: LegalOrder | None = None
-    third_party_danger: str | None = None
+    third_party_danger: ThirdPartyDanger | None = None
     consent: Consent | None = None
     requested_by: str
     requested_at: UtcDateTime
@@ -170,7 +234,7 @@ class DisclosureView(BaseModel):
     contact_id: str
     basis: Basis
     legal_order: LegalOrder | None = None
-    third_party_danger: str | None = None
+    third_party_danger: ThirdPartyDanger | None = None
     consent: Consent | None = None
     requested_by: str
     requested_at: UtcDateTime
@@ -197,6 +261,8 @@ class SealedIdentifier(BaseModel):
     kind: str | None = None
     value: str | None = None
     reference: str | None = None
+    sender_authenticated: bool | None = None
+    """E-mail only: whether SES found the sender authenticated (SPF or DKIM aligned with DMARC)."""
 
 
 class DisclosureResult(BaseModel):
@@ -208,6 +274,13 @@ class DisclosureResult(BaseModel):
     basis: Basis
     contact_id: str
     disclosure_id: str
+    sender_authenticated: bool | None = Field(
+        default=None,
+        description=(
+            "E-mail only: whether the sender's address was authenticated when the mail arrived (SPF or "
+            "DKIM passing with DMARC alignment). False: the From address may have been forged."
+        ),
+    )
 
     def __repr__(self) -> str:
         """Redacted: a result must never reach a log through a repr (P2, P3)."""

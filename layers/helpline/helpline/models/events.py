@@ -50,6 +50,12 @@ class ContactStarted:
     started_at: datetime
     """The provider's time of the start (aware UTC), as it claims it: kept only when plausible, and
     never used to count retention, which runs from our receipt (`logic.retention`)."""
+    other_recipients: tuple[str, ...] = ()
+    """E-mail: the other addresses the mail was sent to (`To`, then `Cc`, normalised), after
+    `line_address`; the line is the first registered helpline among them all (`logic.ingest`)."""
+    sender_authenticated: bool | None = None
+    """E-mail: whether SES authenticated the sender (SPF or DKIM, with DMARC alignment); only then
+    does the daily limit count the mail under its address (P10). None on channels without it."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ channel, not a caller identifier, so it may be shown and stored in clear.
 
 from __future__ import annotations
 
-from typing import Literal
+import uuid
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -68,3 +69,78 @@ class LineList(BaseModel):
     """Answer of GET /lines."""
 
     items: list[Line]
+
+
+# ------------------------------------------------ four eyes on lines (DESIGN.md "No single insider")
+
+RESERVED_LINE_IDS: Final = frozenset({"changes"})
+"""Slugs no line may take: `/lines/changes` is the list of proposals, not a line."""
+
+CHANGE_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
+REASON_MAX: Final = 500
+
+ChangeAction = Literal["put", "retire"]
+"""`put`: create or replace the line with `after`; `retire`: remove it from the registry."""
+
+FourEyesReason = Literal[
+    "office_line_created", "kind_changed", "channel_changed", "address_changed", "line_retired"
+]
+"""Why a change needs a second admin: each could make callers' identifiers be stored in clear (P11,
+a helpline turned into an office line or an office line put on a helpline's address) or take a line
+away from the people who use it."""
+
+ChangeStatus = Literal["pending", "approved", "applied", "rejected", "failed"]
+"""pending → approved → applied (or failed, when the line changed between check and write);
+pending → rejected. Only `pending` can be decided."""
+
+
+def new_change_id() -> str:
+    """A random id: it says nothing about the line, the admin or the time."""
+    return uuid.uuid4().hex
+
+
+class LineChange(BaseModel):
+    """A proposed change that needs a second admin, as stored in LineChangesTable and shown to admins.
+
+    `before` is the line as it was when the change was proposed: an approval applies only onto that
+    same line, so nobody approves a change whose meaning has shifted since. `version` is the
+    optimistic-locking counter of the stored item: two admins cannot both decide.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    change_id: str = Field(pattern=CHANGE_ID_PATTERN)
+    line_id: LineId
+    action: ChangeAction
+    reasons: list[FourEyesReason] = Field(min_length=1, description="Why a second admin must approve")
+    before: Line | None = Field(default=None, description="The line when proposed; null for a new line")
+    after: LineIn | None = Field(default=None, description="The line once applied; null when retired")
+    status: ChangeStatus
+    proposed_by: str = Field(min_length=1, max_length=128)
+    proposed_at: UtcDateTime
+    decided_by: str | None = Field(default=None, max_length=128)
+    decided_at: UtcDateTime | None = None
+    reason: str | None = Field(default=None, max_length=REASON_MAX, description="Why it was rejected")
+    applied_at: UtcDateTime | None = None
+    version: int = Field(default=0, ge=0)
+
+
+class LineChangeAccepted(BaseModel):
+    """Answer 202 of PUT or DELETE /lines/{line_id} when a second admin must approve."""
+
+    change_id: str = Field(pattern=CHANGE_ID_PATTERN)
+    status: Literal["pending"] = "pending"
+
+
+class LineChangeList(BaseModel):
+    """Answer of GET /lines/changes: pending proposals first, then the rest, newest first."""
+
+    items: list[LineChange]
+
+
+class RejectionIn(BaseModel):
+    """Body of POST /lines/changes/{change_id}/reject: the reason is kept with the change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=REASON_MAX)

@@ -62,7 +62,7 @@ def create_contacts_app(
         channel: Annotated[Channel | None, Query(description="voice, chat or email")] = None,
         region: Annotated[str | None, Query(max_length=40, description="e.g. Utrecht, mobile")] = None,
         limit_outcome: Annotated[
-            LimitOutcome | None, Query(description="allowed, limited, unchecked")
+            LimitOutcome | None, Query(description="allowed, limited, unchecked, unauthenticated")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = DEFAULT_PAGE_SIZE,
         next_token: Annotated[str | None, Query(max_length=512, description="From the previous page")] = None,

@@ -3,7 +3,9 @@
 `ROUTE_PERMISSIONS` admits the groups (a professional requests and retrieves, compliance decides, both
 read); the rules that need the request itself (the requester may not decide, a professional sees only
 their own, the result once and within 24 hours) are in `logic.disclosures`, answered with a plain
-reason: 403, 404, 409, 410, or 422 when a request has no legal basis.
+reason: 403, 404, 409, 410, or 422 when a request has no legal basis or its grounds do not hold (a
+category that is the person themselves, implausible dates, an unknown recorder, an identifier in its
+text). A malformed body is 400.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from helpline.api import (
 from helpline.dal.audit import audit_log
 from helpline.dal.disclosure_crypto import result_sealer, token_sealer
 from helpline.dal.disclosures import contact_directory, disclosure_store
+from helpline.dal.users import user_directory
 from helpline.dal.workflow import workflow
 from helpline.logic.audit import AuditLog
 from helpline.logic.disclosures import (
@@ -39,6 +42,7 @@ from helpline.logic.disclosures import (
     DisclosureStore,
     ResultSealer,
     TokenSealer,
+    UserDirectory,
     Workflow,
     decide,
     get_disclosure,
@@ -74,6 +78,7 @@ def _settings_config() -> DisclosureConfig:
 def create_disclosures_app(
     store: Callable[[], DisclosureStore] = disclosure_store,
     contacts: Callable[[], ContactDirectory] = contact_directory,
+    users: Callable[[], UserDirectory] = user_directory,
     flow: Callable[[], Workflow] = workflow,
     tokens: Callable[[], TokenSealer] = token_sealer,
     results: Callable[[], ResultSealer] = result_sealer,
@@ -90,8 +95,16 @@ def create_disclosures_app(
         summary="Request the disclosure of one contact's identifier",
         description=(
             "Only on an art. 126nc Sv demand with a third party in danger, or with the person's consent "
-            "(P6, P7). Refused (422) without a basis, when the person is a danger only to themselves, or "
-            "for an office-line contact; 410 when the identifier has been erased by retention (past its "
+            "(P6, P7). 400 when the body is malformed (a missing or mistyped field, an unknown consent "
+            "`method`), naming the field. 422, naming the field and the rule that failed, never its value, "
+            "when the grounds do not hold: no basis; the person a danger only to themselves; "
+            "`third_party_danger.category` the person themselves, nobody, or not one of child, partner, "
+            "family_member, other_named_person, people_at_a_place, public; a description saying nobody "
+            "else is at risk; a phone number, e-mail address or other identifier in "
+            "`third_party_danger.description` or `consent.statement`; `legal_order.issued_on` in the "
+            "future or before the month of the contact; `consent.recorded_at` in the future or before the "
+            "contact started (our clock); `consent.recorded_by` not a user of the organisation's user "
+            "pool; an office-line contact. 410 when the identifier has been erased by retention (past its "
             "`identifier_retain_until`, on our clock)."
         ),
         tags=TAGS,
@@ -112,7 +125,16 @@ def create_disclosures_app(
     def post_disclosure(body: DisclosureRequestIn) -> Response[Any]:
         created = _answer(
             lambda: request_disclosure(
-                body, current_caller(app), new_id(), config(), store(), contacts(), flow(), audit(), clock()
+                body,
+                current_caller(app),
+                new_id(),
+                config(),
+                store(),
+                contacts(),
+                users(),
+                flow(),
+                audit(),
+                clock(),
             )
         )
         return model_response(HTTPStatus.ACCEPTED, created)
