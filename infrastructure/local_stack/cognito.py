@@ -39,7 +39,16 @@ class CognitoAuthorizer:
             )
         except jwt.PyJWTError:
             return None
-        if claims.get("token_use") != "id" or claims.get("aud") not in self._client_ids:
+        # Cognito issues one client id as `aud` and numeric times: anything else is not its ID token
+        # (and a list as `aud` must be a 401, not an error of ours).
+        audience, expiry = claims.get("aud"), claims.get("exp")
+        if (
+            claims.get("token_use") != "id"
+            or not isinstance(audience, str)
+            or audience not in self._client_ids
+        ):
+            return None
+        if isinstance(expiry, bool) or not isinstance(expiry, int | float):
             return None
         return {name: _as_api_gateway_string(value) for name, value in claims.items()}
 

@@ -176,3 +176,23 @@ def test_the_async_entry_point_checks_access_too(app: StaffApiResolver) -> None:
     assert denied["statusCode"] == 401
     allowed = asyncio.run(app.resolve_async(rest_event("GET", "/lines", groups="staff"), None))
     assert allowed["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "groups", "status"),
+    [
+        (VALID, "admin", 200),
+        (VALID, "volunteer", 403),
+        ({"kind": "hotline"}, "admin", 400),
+        (VALID, None, 401),
+    ],
+)
+def test_no_staff_answer_may_be_kept_by_a_browser_or_proxy(
+    app: StaffApiResolver, body: Any, groups: Any, status: int
+) -> None:
+    """Issue 10: every staff answer, a denial or a refusal too, is `Cache-Control: no-store` (P2, P3)."""
+    event = put("regio-utrecht", body, groups=groups, username="root" if groups else None)
+    response = app.resolve(event, None)
+    assert response["statusCode"] == status
+    assert response["multiValueHeaders"]["Cache-Control"] == ["no-store"]
+    assert "Cache-Control" not in (response.get("headers") or {})

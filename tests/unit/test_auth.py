@@ -50,6 +50,14 @@ def test_an_unexpected_claim_type_gives_no_groups() -> None:
     assert parse_groups(42) == frozenset()
 
 
+@pytest.mark.parametrize("raw", ["x,compliance", "[x,compliance]", "[staff x,compliance]", "helpdesk admin"])
+def test_a_group_name_with_a_comma_cannot_forge_a_group(raw: str) -> None:
+    """Issue 10: Cognito allows commas in group names, and API Gateway flattens the claim to a string;
+    a string with any part that is not one of our groups grants nothing."""
+    assert parse_groups(raw) == frozenset()
+    assert parse_groups(["x,compliance"]) == {"x,compliance"}, "a JSON list keeps the name whole"
+
+
 def test_caller_from_claims() -> None:
     event = rest_event("GET", "/lines", username="alice", groups="[staff mentor]")
     assert caller_from_event(event) == Caller("alice", frozenset({"staff", "mentor"}))

@@ -812,3 +812,29 @@ def test_the_intake_never_logs_the_sender_or_the_verdict(
     logged = "\n".join(str(record.__dict__) for record in caplog.records)
     for value in (VICTIM, "slachtoffer", "example.nl", "dmarc", "log@"):
         assert value not in logged
+
+
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [
+        ("+8816 3123 4567", "abroad:other"),  # Iridium satellite: a number of no country
+        ("+870 773 123 456", "abroad:other"),  # Inmarsat
+        ("+800 1234 5678", "abroad:other"),  # international freephone
+        ("+290 8123", "abroad:other"),  # Tristan da Cunha: some 250 people
+        ("+690 3010", "abroad:other"),  # Tokelau
+        ("+352 621 123 456", "abroad:other"),  # Luxembourg: fewer than a million
+        ("+32 470 12 34 56", "abroad:BE"),
+        ("+49 30 1234567", "abroad:DE"),
+    ],
+)
+def test_a_number_of_no_country_or_a_small_one_is_registered_as_abroad_other(
+    ports: IngestPorts, number: str, region: str
+) -> None:
+    """Issue 10, P8: such a contact used to be refused by the record (`abroad:001`) after its reference
+    and limit slot were claimed, and lost; and a tiny country beside a time to the second could point
+    to a person. Now it is registered, as coarsely as P8 needs."""
+    admission = admit_contact(call(number, sid="CA-" + number), ports, POLICY, NOW)
+    assert admission.allowed
+    [record] = stored(ports)
+    assert record.region == region
+    assert record.identifier_ciphertext is not None

@@ -63,13 +63,14 @@ def test_nothing_beyond_p8_can_be_stored(field: str) -> None:
     assert [detail["type"] for detail in caught.value.errors()] == ["extra_forbidden"]
 
 
-@pytest.mark.parametrize("region", ["Utrecht", "Fryslân", "mobile", "abroad:BE", "unknown"])
+@pytest.mark.parametrize("region", ["Utrecht", "Fryslân", "mobile", "abroad:BE", "abroad:other", "unknown"])
 def test_regions(region: str) -> None:
     assert ContactRecord.model_validate(record(region=region)).region == region
 
 
 @pytest.mark.parametrize(
-    "region", ["0612345678", "Utrecht 3511", "abroad:belgium", "", "Amersfoort", "'s-Hertogenbosch"]
+    "region",
+    ["0612345678", "Utrecht 3511", "abroad:belgium", "abroad:001", "", "Amersfoort", "'s-Hertogenbosch"],
 )
 def test_a_region_is_never_finer_than_a_province(region: str) -> None:
     """P8, P2: a province at most, never a city, and no number or postcode can hide in it."""

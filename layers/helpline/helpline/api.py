@@ -29,7 +29,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from helpline.auth import AccessDenied, Caller, authorize, route_key
+from helpline.auth import ROUTE_PERMISSIONS, AccessDenied, Caller, RouteKey, authorize, route_key
 
 logger = Logger(child=True)
 
@@ -91,10 +91,16 @@ def model_response(status: HTTPStatus, model: BaseModel) -> Response[Any]:
 
 
 class StaffApiResolver(APIGatewayRestResolver):
-    """`APIGatewayRestResolver(enable_validation=True)` that authorises before it resolves."""
+    """`APIGatewayRestResolver(enable_validation=True)` that authorises before it resolves.
 
-    def __init__(self) -> None:
+    Every answer, denials included, carries `Cache-Control: no-store`: a staff answer is about people
+    who were promised anonymity (a register, a report, a released identifier), and no browser or proxy
+    may keep a copy of it.
+    """
+
+    def __init__(self, permissions: Mapping[RouteKey, frozenset[str]] = ROUTE_PERMISSIONS) -> None:
         super().__init__(enable_validation=True)
+        self._permissions = permissions
         self.exception_handler(RequestValidationError)(_invalid_request)
         self.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
         self.exception_handler(ServiceError)(_service_error)
@@ -103,26 +109,32 @@ class StaffApiResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Answer 401/403 from the permission table, or resolve the route with the caller known."""
         denial = self._admit(event)
-        if denial is not None:
-            return denial
-        return super().resolve(event, context)
+        return no_store(denial if denial is not None else super().resolve(event, context))
 
     async def resolve_async(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """As `resolve`: no route runs, sync or async, without the access check."""
         denial = self._admit(event)
-        if denial is not None:
-            return denial
-        return await super().resolve_async(event, context)
+        return no_store(denial if denial is not None else await super().resolve_async(event, context))
 
     def _admit(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """Put the permitted caller in the context (None), or return the denial answer."""
         try:
-            caller = authorize(event)
+            caller = authorize(event, self._permissions)
         except AccessDenied as denial:
-            logger.info("Access denied", extra={"status": denial.status, "route": route_key(event)})
+            route = route_key(event, self._permissions)
+            logger.info("Access denied", extra={"status": denial.status, "route": route})
             return denial_response(denial)
         self.context[CALLER_CONTEXT_KEY] = caller
         return None
+
+
+def no_store(response: dict[str, Any]) -> dict[str, Any]:
+    """The answer with `Cache-Control: no-store`, whichever header form it uses."""
+    response.setdefault("multiValueHeaders", {})["Cache-Control"] = ["no-store"]
+    headers = response.get("headers")
+    if isinstance(headers, dict):
+        headers.pop("Cache-Control", None)
+    return response
 
 
 def create_resolver() -> StaffApiResolver:

@@ -103,24 +103,32 @@ class Caller:
     groups: frozenset[str]
 
 
+KNOWN_GROUPS: Final = frozenset(
+    group
+    for table in (ROUTE_PERMISSIONS, CUSTODIAN_ROUTE_PERMISSIONS)
+    for groups in table.values()
+    for group in groups
+)
+"""Every group a permission table names: the only names a flattened `cognito:groups` claim may hold."""
+
+
 def parse_groups(raw: object) -> frozenset[str]:
     """Groups from the `cognito:groups` claim, in any of the forms it arrives in.
 
-    A list (JSON claims), a comma-separated string ("staff,admin") or, as API Gateway flattens a
-    list claim, a bracketed space-separated string ("[staff admin]").
+    A list (JSON claims) is taken as it is. A string, as API Gateway flattens a list claim ("staff,admin"
+    or "[staff admin]"), is trusted only if every part is one of our groups: Cognito allows commas and
+    spaces in a group name, so a group named `x,compliance` would otherwise read as `compliance`. Such a
+    claim grants nothing (fail closed; ask an admin to rename the group).
     """
-    parts: list[str]
     if isinstance(raw, list | tuple):
-        parts = [item for item in raw if isinstance(item, str)]
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if text.startswith("[") and text.endswith("]"):
-            parts = re.split(r"[\s,]+", text[1:-1])
-        else:
-            parts = text.split(",")
-    else:
-        parts = []
-    return frozenset(part.strip().strip("\"'") for part in parts if part.strip().strip("\"'"))
+        return frozenset(item for item in raw if isinstance(item, str) and item)
+    if not isinstance(raw, str):
+        return frozenset()
+    text = raw.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    parts = {part.strip("\"'") for part in re.split(r"[\s,]+", text)} - {""}
+    return frozenset(parts) if parts <= KNOWN_GROUPS else frozenset()
 
 
 def caller_from_event(event: Mapping[str, Any]) -> Caller:

@@ -15,24 +15,21 @@ The rules (404, 409 not pending or past the deadline) are `helpline.logic.releas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Final, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpline import clock
 from helpline.api import (
-    CALLER_CONTEXT_KEY,
     StaffApiResolver,
     current_caller,
-    denial_response,
     openapi_responses,
 )
-from helpline.auth import CUSTODIAN_ROUTE_PERMISSIONS, AccessDenied, authorize, route_key
+from helpline.auth import CUSTODIAN_ROUTE_PERMISSIONS
 from helpline.dal.releases import release_store
 from helpline.logic.releases import (
     ReleaseError,
@@ -54,32 +51,10 @@ DisclosureId = Annotated[str, Path(pattern=DISCLOSURE_ID_PATTERN, description="D
 
 
 class CustodianApiResolver(StaffApiResolver):
-    """`StaffApiResolver` on the custodian's permission table, answering `Cache-Control: no-store`."""
+    """`StaffApiResolver` on the custodian's permission table (its answers are `no-store` too)."""
 
-    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _no_store(super().resolve(event, context))
-
-    async def resolve_async(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _no_store(await super().resolve_async(event, context))
-
-    def _admit(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Put the permitted custodian officer in the context (None), or return the denial answer."""
-        try:
-            caller = authorize(event, CUSTODIAN_ROUTE_PERMISSIONS)
-        except AccessDenied as denial:
-            logger.info(
-                "Access denied",
-                extra={"status": denial.status, "route": route_key(event, CUSTODIAN_ROUTE_PERMISSIONS)},
-            )
-            return denial_response(denial)
-        self.context[CALLER_CONTEXT_KEY] = caller
-        return None
-
-
-def _no_store(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.setdefault("multiValueHeaders", {})
-    headers["Cache-Control"] = [NO_STORE]
-    return response
+    def __init__(self) -> None:
+        super().__init__(CUSTODIAN_ROUTE_PERMISSIONS)
 
 
 def create_custodian_app(

@@ -1,4 +1,5 @@
-"""The region of a contact, as coarse as P8 allows: a Dutch province, `mobile`, `abroad:<country>`.
+"""The region of a contact, as coarse as P8 allows: a Dutch province, `mobile`, `abroad:<country>`,
+`abroad:other` for a small country or a number of no country.
 
 Never a city or anything finer: a region must not help anyone find a person. The province comes from
 the area code of a Dutch fixed-line number (`phonenumbers` knows cities, not provinces, so the
@@ -51,7 +52,103 @@ AREA_CODE_PROVINCE: Final = {
 }
 """Dutch area code without the trunk 0 (`30` for 030) → province name."""
 
-REGIONS: Final = frozenset({*PROVINCES.values(), "mobile", "unknown"})
+ABROAD_OTHER: Final = "abroad:other"
+"""A country or territory too small to name (P8), or a number of no country (satellite, +800)."""
+
+SMALL_COUNTRIES: Final = frozenset(
+    [
+        "AC",
+        "AD",
+        "AG",
+        "AI",
+        "AS",
+        "AW",
+        "AX",
+        "BB",
+        "BL",
+        "BM",
+        "BN",
+        "BQ",
+        "BS",
+        "BT",
+        "BZ",
+        "CC",
+        "CK",
+        "CV",
+        "CW",
+        "CX",
+        "DM",
+        "EH",
+        "FJ",
+        "FK",
+        "FM",
+        "FO",
+        "GD",
+        "GF",
+        "GG",
+        "GI",
+        "GL",
+        "GP",
+        "GU",
+        "GY",
+        "IM",
+        "IO",
+        "IS",
+        "JE",
+        "KI",
+        "KM",
+        "KN",
+        "KY",
+        "LC",
+        "LI",
+        "LU",
+        "MC",
+        "ME",
+        "MF",
+        "MH",
+        "MO",
+        "MP",
+        "MQ",
+        "MS",
+        "MT",
+        "MV",
+        "NC",
+        "NF",
+        "NR",
+        "NU",
+        "PF",
+        "PM",
+        "PN",
+        "PW",
+        "RE",
+        "SB",
+        "SC",
+        "SH",
+        "SJ",
+        "SM",
+        "SR",
+        "ST",
+        "SX",
+        "TA",
+        "TC",
+        "TK",
+        "TO",
+        "TV",
+        "VA",
+        "VC",
+        "VG",
+        "VI",
+        "VU",
+        "WF",
+        "WS",
+        "YT",
+    ]
+)
+"""Countries and territories of fewer than about a million people (UN estimates, 2024): naming one
+beside a contact's time to the second could point to a person (Tristan da Cunha has some 250), so their
+contacts are `abroad:other` (P8)."""
+
+REGIONS: Final = frozenset({*PROVINCES.values(), "mobile", "unknown", ABROAD_OTHER})
 """Every region value but `abroad:<ISO country>`."""
 
 _MOBILE_LIKE: Final = {
@@ -81,7 +178,11 @@ def region_of(identifier: Identifier | None) -> str:
         country = phonenumbers.region_code_for_number(number) or phonenumbers.region_code_for_country_code(
             number.country_code
         )
-        return f"abroad:{country}" if country and country != "ZZ" else "unknown"
+        if not country or country == "ZZ":
+            return "unknown"
+        if country == "001" or country in SMALL_COUNTRIES:  # 001: a number of no country (+800, +881 ...)
+            return ABROAD_OTHER
+        return f"abroad:{country}"
     kind = phonenumbers.number_type(number)
     if kind in _MOBILE_LIKE:
         return "mobile"

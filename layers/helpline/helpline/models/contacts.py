@@ -38,10 +38,13 @@ from helpline.regions import REGIONS
 
 
 def _coarse_region(value: str) -> str:
-    """Only a Dutch province, `mobile`, `abroad:<ISO country>` or `unknown`: never a city (P8)."""
+    """Only a Dutch province, `mobile`, `abroad:<ISO country>`, `abroad:other` or `unknown`: never a city
+    (P8)."""
     if value in REGIONS or re.fullmatch(r"abroad:[A-Z]{2}", value):
         return value
-    raise ValueError("must be a Dutch province, 'mobile', 'abroad:<ISO country>' or 'unknown'")
+    raise ValueError(
+        "must be a Dutch province, 'mobile', 'abroad:<ISO country>', 'abroad:other' or 'unknown'"
+    )
 
 
 Region = Annotated[str, AfterValidator(_coarse_region)]

@@ -47,7 +47,9 @@ class ContactView(BaseModel):
     started_at: UtcDateTime
     ended_at: UtcDateTime | None = None
     duration_s: int | None = Field(default=None, ge=0)
-    region: str = Field(description="Dutch province, 'mobile', 'abroad:<ISO country>' or 'unknown'")
+    region: str = Field(
+        description="Dutch province, 'mobile', 'abroad:<ISO country>', 'abroad:other' or 'unknown'"
+    )
     limit_outcome: LimitOutcome
 
 
