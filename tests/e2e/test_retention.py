@@ -23,6 +23,7 @@ from aws_encryption_sdk.key_providers.kms import KMSMasterKey
 from ingest_support import Ingest, identifier_forms
 from running_stack import RunningStack, start_stack
 from support import wait_until
+from test_disclosure import legal_order
 
 CALLER = "+31611122233"
 CHAT_IP = "203.0.113.91"
@@ -51,28 +52,6 @@ def as_group(ingest: Ingest, group: str, method: str, path: str, body: Any = Non
     response = requests.request(method, base + path, json=body, headers=headers, timeout=60)
     ingest.keep(response.text)
     return response
-
-
-def legal_order(ingest: Ingest, contact_id: str) -> dict[str, Any]:
-    """A demand dated the day the contact started (on the stack's clock): plausible whatever the clock
-    says, since it lies in the contact's month and not after today (P7)."""
-    contact = ingest.contact(contact_id)
-    assert contact is not None
-    return {
-        "contact_id": contact_id,
-        "basis": "legal_order_126nc",
-        "legal_order": {
-            "reference": "VIG-2027-0007",
-            "officer_of_justice": "mr. B. de Officier",
-            "prosecutor_office": "Arrondissementsparket Den Haag",
-            "issued_on": contact["started_at"]["S"][:10],
-            "document_sha256": "b" * 64,
-        },
-        "third_party_danger": {
-            "category": "child",
-            "description": "A named neighbour's child is in acute danger.",
-        },
-    }
 
 
 def new_contact(ingest: Ingest, action: Any, channel: str) -> dict[str, Any]:

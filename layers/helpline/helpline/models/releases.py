@@ -86,33 +86,6 @@ class ReleaseRequest(BaseModel):
         return self
 
 
-class ReleaseRecord(BaseModel):
-    """One release as the custodian keeps it (ReleasesTable, key `disclosure_id`).
-
-    `deadline`: an officer must decide before it, or the release is `expired` (as for approvals).
-    `expires_at` (epoch seconds) is the table's TTL: 30 days after the last change, for housekeeping.
-    `version` guards every update (optimistic locking), so two officers cannot both decide.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    disclosure_id: str = Field(pattern=DISCLOSURE_ID_PATTERN)
-    contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
-    basis: Basis
-    grounds: ReleaseGrounds
-    approved_by: list[str]
-    approved_at: UtcDateTime
-    received_at: UtcDateTime
-    deadline: UtcDateTime
-    status: ReleaseStatus
-    decided_by: str | None = None
-    decided_at: UtcDateTime | None = None
-    reason: str | None = None
-    released_at: UtcDateTime | None = None
-    expires_at: int = Field(ge=0)
-    version: int = Field(default=0, ge=0)
-
-
 class ReleaseView(BaseModel):
     """A release as the custodian API shows it: the grounds laid out, the decision, the deadline."""
 
@@ -129,6 +102,22 @@ class ReleaseView(BaseModel):
     decided_at: UtcDateTime | None = None
     reason: str | None = None
     released_at: UtcDateTime | None = None
+
+
+class ReleaseRecord(ReleaseView):
+    """One release as the custodian keeps it (ReleasesTable, key `disclosure_id`).
+
+    `deadline`: an officer must decide before it, or the release is `expired` (as for approvals).
+    `expires_at` (epoch seconds) is the table's TTL: 30 days after the last change, for housekeeping.
+    `version` guards every update (optimistic locking), so two officers cannot both decide.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    disclosure_id: str = Field(pattern=DISCLOSURE_ID_PATTERN)
+    contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
+    expires_at: int = Field(ge=0)
+    version: int = Field(default=0, ge=0)
 
 
 class ReleaseList(BaseModel):
