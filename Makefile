@@ -62,8 +62,8 @@ test: lint openapi-check ## Every check: lint, then unit, integration and e2e te
 	$(BIN)/pytest tests
 
 .PHONY: bench
-bench: $(STAMP) ## Run the benchmarks under bench/ and print their figures
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: $(STAMP) ## Run the benchmarks under bench/ and print their figures (the fakes come from tests/)
+	@for b in bench/*.py; do echo "== $$b"; PYTHONPATH=tests $(BIN)/python $$b || exit 1; done
 
 .PHONY: openapi
 openapi: $(STAMP) ## Write openapi.json from the API routes

@@ -33,10 +33,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 import boto3
 import botocore.session
-from moto import mock_aws
-
-from helpline import identifiers
-from helpline.dal.memory import (
+from fakes_memory import (
     FakeIdentifierVault,
     InMemoryContactStore,
     InMemoryLimitCounter,
@@ -45,6 +42,9 @@ from helpline.dal.memory import (
     InMemoryReferenceIndex,
     InMemoryRegistrationBuffer,
 )
+from moto import mock_aws
+
+from helpline import identifiers
 from helpline.logic.ingest import IngestPolicy, IngestPorts, admit_contact, end_contact
 from helpline.models.events import ContactEnded, ContactStarted
 from helpline.models.lines import Line
@@ -204,12 +204,13 @@ def period_keys() -> None:
 
 # -------------------------------------------------------------------------------------- DynamoDB
 def dynamodb_requests() -> None:
+    from fakes_memory import InMemoryLinesRepository
+
     from helpline.dal import dynamodb
     from helpline.dal.buffer import SqsRegistrationBuffer
     from helpline.dal.contacts import DynamoContactsRepository
     from helpline.dal.limits import DynamoLimitCounter
     from helpline.dal.line_directory import CachedLineDirectory
-    from helpline.dal.memory import InMemoryLinesRepository
     from helpline.dal.office import DynamoOfficeContactStore
     from helpline.dal.references import DynamoReferenceIndex
 

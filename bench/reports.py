@@ -94,7 +94,8 @@ def varied_report(rng: random.Random) -> str:
 
 
 def per_report(count: int = 200) -> tuple[float, float]:
-    from helpline.dal.memory_reports import InMemoryContactLookup, InMemoryReportsRepository
+    from fakes_memory_reports import InMemoryContactLookup, InMemoryReportsRepository
+
     from helpline.logic.reports import add_report
     from helpline.scrub import scrub
 

@@ -22,7 +22,8 @@ from typing import Any
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from helpline.dal.memory_stats import InMemoryStatisticsStore
+from fakes_memory_stats import InMemoryStatisticsStore
+
 from helpline.models.stats import ContactFacts
 from helpline.routes.stats import create_stats_app
 

@@ -1,4 +1,4 @@
-"""In-memory fakes of the disclosure request's ports that need more than `helpline.dal.memory_disclosures`
+"""In-memory fakes of the disclosure request's ports that need more than `fakes_memory_disclosures`
 offers: the user pool (a consent's recorder, P7) and a contact directory that knows when each contact
 started. Kept under tests/ so they never ship in the layer.
 """
@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from helpline.dal.memory_disclosures import InMemoryContactDirectory
+from fakes_memory_disclosures import InMemoryContactDirectory
+
 from helpline.models.disclosures import SealedIdentifier
 
 

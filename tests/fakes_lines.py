@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 
-from helpline.dal.memory import InMemoryLinesRepository
+from fakes_memory import InMemoryLinesRepository
+
 from helpline.logic.lines import StaleLineChangeError
 from helpline.models.lines import Line, LineChange
 

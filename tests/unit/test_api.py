@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from api_events import response_json, rest_event
 from fakes_lines import InMemoryLineChangeStore, InMemoryLineRegistry
+from fakes_memory_staff import InMemoryAuditLog
 
 from helpline.api import StaffApiResolver, describe_validation_errors
-from helpline.dal.memory_staff import InMemoryAuditLog
 from helpline.models.lines import Line
 from helpline.routes.lines import create_lines_app
 

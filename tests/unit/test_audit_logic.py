@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from itertools import pairwise
 
 import pytest
+from fakes_memory_staff import InMemoryAuditLog
 
-from helpline.dal.memory_staff import InMemoryAuditLog
 from helpline.logic.audit import (
     GENESIS_HASH,
     TRANSCRIPT_READ,

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 from fakes_disclosures import DatedContactDirectory, InMemoryUserDirectory
-from pydantic import ValidationError
-
-from helpline.auth import Caller
-from helpline.dal.memory_disclosures import (
+from fakes_memory_disclosures import (
     FakeNotifier,
     FakeSealer,
     FakeWorkflow,
     InMemoryDisclosureStore,
 )
-from helpline.dal.memory_staff import InMemoryAuditLog
+from fakes_memory_staff import InMemoryAuditLog
+from pydantic import ValidationError
+
+from helpline.auth import Caller
 from helpline.logic.audit import verify_chain
 from helpline.logic.disclosure_workflow import (
     await_decision,

@@ -7,9 +7,7 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
-from helpline import identifiers
-from helpline.dal.memory import (
+from fakes_memory import (
     FakeIdentifierVault,
     FakeTranscriptSealer,
     InMemoryContactStore,
@@ -20,6 +18,8 @@ from helpline.dal.memory import (
     InMemoryRegistrationBuffer,
     InMemoryTranscriptStore,
 )
+
+from helpline import identifiers
 from helpline.ingress import chat as chat_ingress
 from helpline.ingress import email as mail_ingress
 from helpline.logic.ingest import (

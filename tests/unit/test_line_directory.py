@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from fakes_memory import InMemoryLinesRepository
 
 from helpline.dal.line_directory import CachedLineDirectory
-from helpline.dal.memory import InMemoryLinesRepository
 from helpline.logic.ports import DependencyError
 from helpline.models.lines import Line
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from fakes_lines import InMemoryLineChangeStore, InMemoryLineRegistry
+from fakes_memory_staff import InMemoryAuditLog
 
-from helpline.dal.memory_staff import InMemoryAuditLog
 from helpline.logic.audit import verify_chain
 from helpline.logic.lines import (
     LineConflictError,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from helpline.dal.memory import InMemoryContactsRepository, InMemoryLinesRepository
+from fakes_memory import InMemoryContactsRepository, InMemoryLinesRepository
+
 from helpline.logic.lines import list_lines, register_line
 from helpline.logic.registrations import store_buffered_registration
 from helpline.models.contacts import ContactRecord

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+from fakes_memory_staff import InMemoryRegister
 
-from helpline.dal.memory_staff import InMemoryRegister
 from helpline.logic.register import (
     InvalidQueryError,
     build_filter,

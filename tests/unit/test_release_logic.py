@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fakes_memory_disclosures import FakeSealer
 from fakes_releases import FakeIdentifierSource, FakeResultDrop, InMemoryReleaseStore
 from pydantic import ValidationError
 
 from helpline.auth import Caller
-from helpline.dal.memory_disclosures import FakeSealer
 from helpline.logic.releases import (
     ReleaseConflict,
     ReleaseForbidden,

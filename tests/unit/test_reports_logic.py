@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from fakes_memory_reports import InMemoryContactLookup, InMemoryReportsRepository
 
-from helpline.dal.memory_reports import InMemoryContactLookup, InMemoryReportsRepository
 from helpline.logic.reports import (
     ContactNotFound,
     InvalidPeriod,

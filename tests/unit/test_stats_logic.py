@@ -7,8 +7,8 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fakes_memory_stats import InMemoryStatisticsStore
 
-from helpline.dal.memory_stats import InMemoryStatisticsStore
 from helpline.logic.stats import (
     DURATION_BOUNDS,
     SUBSETS,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-from helpline.auth import Caller
-from helpline.dal.memory_staff import (
+from fakes_memory_staff import (
     FakeSupervisionProvider,
     InMemoryAuditLog,
     InMemoryRegister,
     InMemorySupervisionStore,
 )
+
+from helpline.auth import Caller
 from helpline.logic.supervision import (
     SupervisionDeniedError,
     SupervisionModeError,

@@ -17,8 +17,7 @@ is a 422 naming the field and the rule, never quoting the value (`refusal`, `tim
 
 Pure rules at the top (`refusal`, `timing_refusal`, `check_decider`, `with_approval`, `transition`,
 `release_request`); below them the steps of the API and of the workflow, over the ports of this module
-(DynamoDB, KMS, Step Functions, SNS and Cognito in `helpline.dal`, memory fakes in
-`helpline.dal.memory_disclosures` and tests/).
+(DynamoDB, KMS, Step Functions, SNS and Cognito in `helpline.dal`; in-memory fakes in tests/).
 """
 
 from __future__ import annotations
