@@ -57,6 +57,10 @@ integration: $(STAMP) ## Handlers and the local stack against moto, in-process
 e2e: $(STAMP) ## HTTP against a local stack started on free ports
 	$(BIN)/pytest tests/e2e
 
+.PHONY: fuzz
+fuzz: $(STAMP) ## Fuzz the API against openapi.json longer than `make test` does (FUZZ_EXAMPLES=200)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/e2e/test_fuzz_api.py
+
 .PHONY: test
 test: lint openapi-check ## Every check: lint, then unit, integration and e2e tests
 	$(BIN)/pytest tests

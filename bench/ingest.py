@@ -45,7 +45,8 @@ from fakes_memory import (
 from moto import mock_aws
 
 from helpline import identifiers
-from helpline.logic.ingest import IngestPolicy, IngestPorts, admit_contact, end_contact
+from helpline.logic.conversation import end_contact
+from helpline.logic.ingest import IngestPolicy, IngestPorts, admit_contact
 from helpline.models.events import ContactEnded, ContactStarted
 from helpline.models.lines import Line
 from local_stack.template import REPO_ROOT, load_template

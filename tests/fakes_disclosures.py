@@ -1,6 +1,6 @@
 """In-memory fakes of the disclosure request's ports that need more than `fakes_memory_disclosures`
-offers: the user pool (a consent's recorder, P7) and a contact directory that knows when each contact
-started. Kept under tests/ so they never ship in the layer.
+offers: the user pool (a consent's recorder, P7), a contact directory that knows when each contact
+started, and an audit log that can fail. Kept under tests/ so they never ship in the layer.
 """
 
 from __future__ import annotations
@@ -8,9 +8,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from fakes_memory_disclosures import InMemoryContactDirectory
+from fakes_memory_disclosures import Failures, InMemoryContactDirectory
+from fakes_memory_staff import InMemoryAuditLog
 
+from helpline.logic.audit import AuditEntry, AuditEvent
 from helpline.models.disclosures import SealedIdentifier
+
+
+class FailingAuditLog(InMemoryAuditLog):
+    """`AuditLog` whose next appends fail as DynamoDB would (`failures.fail("append")`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = Failures()
+
+    def append(self, event: AuditEvent) -> AuditEntry:
+        self.failures.check("append")
+        return super().append(event)
 
 
 class InMemoryUserDirectory:

@@ -153,10 +153,28 @@ class InMemoryLimitCounter(_Faulty):
             self.windows[pseudonym] = live
             return True, len(live)
 
+    def release(self, pseudonym: str, now: datetime) -> None:
+        """Give back the slot taken at `now` (the DynamoDB version: the slot with that one's expiry)."""
+        self._call("dynamodb: release")
+        with self._lock:
+            window = self.windows.get(pseudonym, [])
+            if now in window:
+                window.remove(now)
+                if not window:
+                    del self.windows[pseudonym]
+
 
 class InMemoryReferenceIndex(_Faulty):
+    """Entries by reference key; transcript part counters and remembered part numbers as DynamoDB keeps
+    them (`parts` on the entry, one `part#` item per part key). `fail_next` fails claim, settle,
+    release and part_sequence, as an outage of the table would."""
+
     def __init__(self) -> None:
         self.entries: dict[str, ReferenceEntry] = {}
+        self.parts: dict[str, int] = {}
+        """Reference key -> the counter of its transcript parts (the entry's `parts`)."""
+        self.part_numbers: dict[str, int] = {}
+        """Part key -> the `seq` that part got (the `part#` item's `seq`)."""
         self._lock = threading.Lock()
 
     def claim(self, ref_key: str, entry: ReferenceEntry, expires_at: datetime) -> ReferenceEntry | None:
@@ -183,6 +201,28 @@ class InMemoryReferenceIndex(_Faulty):
                 return False
             self.entries[ref_key] = replace(entry, sequence=sequence)
             return True
+
+    def release(self, ref_key: str, contact_id: str) -> None:
+        """Remove the entry if it still names `contact_id` (the DynamoDB version's condition)."""
+        self._call("dynamodb: DeleteItem")
+        with self._lock:
+            entry = self.entries.get(ref_key)
+            if entry is not None and entry.contact_id == contact_id:
+                del self.entries[ref_key]
+                self.parts.pop(ref_key, None)
+
+    def part_sequence(self, ref_key: str, part_key: str, base: int, expires_at: datetime) -> int | None:
+        """The `seq` remembered under `part_key`, else `base` + the next of the entry's counter (from 1)."""
+        self._call("dynamodb: UpdateItem")
+        with self._lock:
+            if part_key in self.part_numbers:
+                return self.part_numbers[part_key]
+            if ref_key not in self.entries:
+                return None
+            counter = self.parts.get(ref_key, 0) + 1
+            self.parts[ref_key] = counter
+            self.part_numbers[part_key] = base + counter
+            return base + counter
 
 
 class InMemoryContactStore(InMemoryContactsRepository, _Faulty):

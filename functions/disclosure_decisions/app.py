@@ -3,8 +3,10 @@
 A function of its own so that its role is the only one that may resume the disclosure workflow
 (`states:SendTaskSuccess`/`SendTaskFailure`) and open the sealed task token: the function that takes
 requests and hands out results cannot. The routes are the disclosures routes (`helpline.routes.
-disclosures`); API Gateway sends only `POST /disclosures/{id}/approve` and `/reject` here. Loaded by file
-path as well as by Lambda, so only absolute imports.
+disclosures`); API Gateway sends only `POST /disclosures/{id}/approve` and `/reject` here. A decision is
+recorded first and carried out after (`helpline.logic.disclosure_decisions`): when telling the workflow
+fails, the same decision again tells it. Loaded by file path as well as by Lambda, so only absolute
+imports.
 """
 
 from __future__ import annotations

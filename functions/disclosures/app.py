@@ -1,8 +1,9 @@
 """DisclosuresFunction: disclosure requests, their state, and the one-time delivery (P6, P7).
 
 Compliance decisions are DisclosureDecisionsFunction's, whose role alone may resume the workflow.
-Thin by design: the routes live in `helpline.routes.disclosures`, the rules in `helpline.logic.disclosures`,
-access rules in `helpline.auth`. Loaded by file path as well as by Lambda, so only absolute imports.
+Thin by design: the routes live in `helpline.routes.disclosures`, the steps in
+`helpline.logic.disclosure_requests` (the grounds in `helpline.logic.disclosure_grounds`), access rules
+in `helpline.auth`. Loaded by file path as well as by Lambda, so only absolute imports.
 """
 
 from __future__ import annotations

@@ -211,6 +211,12 @@ def _moto_invoke(
     runtime = _active_runtime
     if runtime is None:
         raise RuntimeError("no local Lambda runtime is active")
+    try:
+        runtime.resolve_name(function_name)
+    except LookupError:
+        from moto.awslambda.exceptions import UnknownFunctionException
+
+        raise UnknownFunctionException(function_name) from None  # 404 ResourceNotFoundException, as AWS
     if isinstance(body, bytes):
         body = body.decode("utf-8")
     event = json.loads(body) if body else {}

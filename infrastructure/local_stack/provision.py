@@ -8,14 +8,29 @@ local physical ids. Types with no local meaning (IAM roles, log groups, alarms, 
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from local_stack.template import REPO_ROOT, Resolver
+
+DEFAULT_RUNTIME = "python3.13"
+
+
+def _placeholder_code() -> bytes:
+    """The code the stand-in stores for a function: never run, the in-process handler is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Run in process by the local stack; see local_stack.lambdas.\n")
+    return buffer.getvalue()
+
+
+_PLACEHOLDER_CODE = _placeholder_code()
 
 NOT_PROVISIONED = {
     "AWS::Logs::LogGroup": "handlers log to the local stack's console",
@@ -264,9 +279,43 @@ class Provisioner:
         self._record(logical_id, name, Arn=f"arn:aws:iam::{self._account}:role/{name}")
 
     def _function(self, logical_id: str, props: dict[str, Any], _: dict[str, Any]) -> None:
+        """Registered with the stand-in's Lambda too, so `aws lambda list-functions` lists it and
+        `aws lambda invoke` runs its handler in process (`lambdas.install_moto_hook`): an Amazon Connect
+        contact flow, which invokes its function directly, can be rehearsed with a real client."""
         name = props.get("FunctionName", self._name(logical_id))
+        self._client("lambda").create_function(
+            FunctionName=name,
+            Runtime=props.get("Runtime", DEFAULT_RUNTIME),
+            Role=self._function_role(),
+            Handler=props.get("Handler", "app.lambda_handler"),
+            Code={"ZipFile": _PLACEHOLDER_CODE},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
+            Description=str(props.get("Description", logical_id))[:256],
+        )
         arn = self._arn("lambda", f"function:{name}")
         self._record(logical_id, name, Arn=arn)
+
+    def _function_role(self) -> str:
+        """One execution role for every function: moto wants one that exists; IAM is not enforced here."""
+        iam = self._client("iam")
+        name = f"{self._stack}-local-functions"
+        try:
+            return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+        except iam.exceptions.NoSuchEntityException:
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+            return str(
+                iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            )
 
     def _statemachine(self, logical_id: str, props: dict[str, Any], _: dict[str, Any]) -> None:
         definition = (self._template_dir / Path(props["DefinitionUri"])).read_text(encoding="utf-8")

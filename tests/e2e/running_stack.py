@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,3 +95,15 @@ def start_stack(workdir: Path) -> RunningStack:
             pytest.fail(f"local stack not ready within {READY_WITHIN_S}s:\n{log_path.read_text()}")
         time.sleep(0.2)
     return RunningStack(json.loads(outputs_path.read_text()), process, log_path, outputs_path)
+
+
+@contextmanager
+def running_stack(workdir: Path) -> Iterator[RunningStack]:
+    """A stack of its own for the `with` block, stopped (SIGTERM, as Ctrl-C) when it ends."""
+    running = start_stack(workdir)
+    try:
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.process.send_signal(signal.SIGTERM)
+            running.process.wait(timeout=20)

@@ -250,3 +250,27 @@ def test_a_rejected_request_can_never_be_retrieved(ingest: Ingest) -> None:
     assert decide(ingest, disclosure_id, "approve", "Second thoughts.").status_code == 409
     result = kept(ingest, call_as(ingest, "professional", "GET", f"/disclosures/{disclosure_id}/result"))
     assert result.status_code == 410
+
+
+def test_contact_details_in_a_requests_text_are_stored_as_tags(ingest: Ingest) -> None:
+    """P2, P3: the caller's number typed into the danger's description is never stored nor shown."""
+    contact_id = next(c["id"]["S"] for c in ingest.contacts() if "identifier_ciphertext" in c)
+    body = legal_order(ingest, contact_id)
+    body["third_party_danger"]["description"] = f"He called from {CALLER} and threatened his son."
+    requested = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", body))
+    assert requested.status_code == 202, requested.text
+    shown = kept(ingest, call_as(ingest, "compliance", "GET", f"/disclosures/{requested.json()['id']}"))
+    assert shown.json()["third_party_danger"]["description"] == (
+        "He called from [TELEFOONNUMMER] and threatened his son."
+    )
+    assert CALLER not in shown.text
+
+
+def test_an_identifier_in_a_legal_orders_particulars_is_refused(ingest: Ingest) -> None:
+    contact_id = ingest.contacts()[0]["id"]["S"]
+    body = legal_order(ingest, contact_id)
+    body["legal_order"]["reference"] = CALLER
+    refused = kept(ingest, call_as(ingest, "professional", "POST", "/disclosures", body))
+    assert refused.status_code == 422
+    assert "legal_order.reference contains a phone number" in refused.json()["message"]
+    assert CALLER not in refused.text

@@ -422,3 +422,156 @@ def test_a_disclosure_of_an_unauthenticated_sender_says_so(ingest: Ingest) -> No
     again = call_as(ingest, "professional", "GET", f"/disclosures/{disclosure_id}/result")
     ingest.keep(again.text)
     assert again.status_code == 410
+
+
+def test_an_amazon_connect_chat_is_registered_and_ended(ingest: Ingest) -> None:
+    """P8: Connect sends a chat without `SystemEndpoint` or `CustomerEndpoint`. It used to be refused as
+    malformed: the person was connected and the chat registered nowhere. Now it is a record on the line
+    `unknown`, not counted and without ciphertext (there is no address to count or keep), and its
+    DISCONNECTED event gives it its length."""
+    contact_id = str(uuid.uuid4())
+    ingest.feed(contact_id)
+    started = datetime.now(UTC).replace(microsecond=0)
+    event = {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "ContactData": {
+                "Attributes": {},
+                "Channel": "CHAT",
+                "ContactId": contact_id,
+                "InitialContactId": contact_id,
+                "InitiationMethod": "API",
+                "CustomerEndpoint": None,
+                "SystemEndpoint": None,
+                "Queue": None,
+                "InstanceARN": "arn:aws:connect:eu-west-1:123456789012:instance/local",
+            },
+            "Parameters": {},
+        },
+    }
+    lambda_client = ingest.client("lambda")
+
+    def invoke() -> dict[str, str]:
+        answer = lambda_client.invoke(
+            FunctionName=ingest.resource("ConnectContactFunction"), Payload=json.dumps(event)
+        )
+        return json.loads(ingest.keep(answer["Payload"].read().decode()))
+
+    answer, added = new_contacts(ingest, invoke)
+
+    assert answer["allowed"] == "true"
+    [record] = added
+    assert (record["channel"], record["line"]) == ({"S": "chat"}, {"S": "unknown"})
+    assert record["limit_outcome"] == {"S": "unchecked"}
+    assert "identifier_ciphertext" not in record
+    _, again = new_contacts(ingest, invoke)
+    assert again == [], "a second invocation for the contact is the same contact"
+
+    detail = {
+        "eventType": "DISCONNECTED",
+        "contactId": contact_id,
+        "channel": "CHAT",
+        "initiationTimestamp": started.isoformat().replace("+00:00", "Z"),
+        "disconnectTimestamp": (started + timedelta(minutes=12)).isoformat().replace("+00:00", "Z"),
+    }
+    entry = {
+        "Source": "aws.connect",
+        "DetailType": "Amazon Connect Contact Event",
+        "Detail": json.dumps(detail),
+    }
+    ingest.client("events").put_events(Entries=[entry])
+    assert wait_until(lambda: (ingest.contact(record["id"]["S"]) or {}).get("duration_s")) == {"N": "720"}
+
+
+def test_two_messages_sent_in_the_same_second_are_both_kept_in_order(ingest: Ingest) -> None:
+    """P8: m7 and m16 with one timestamp got one `seq`, and m16 was dropped as m7's duplicate."""
+    session = "chat-" + uuid.uuid4().hex
+    start = chat_event("chat.started", session, channel="web-chat", client_ip="203.0.113.78")
+    started, [record] = new_contacts(ingest, lambda: ingest.chat(start))
+    assert started.status_code == 200
+    moment = datetime.now(UTC).replace(microsecond=0).isoformat()
+    m7 = chat_event("chat.message", session, message_id="m7", sender="contact", text="Een.")
+    m16 = chat_event("chat.message", session, message_id="m16", sender="contact", text="Twee.")
+
+    codes = [ingest.chat({**message, "timestamp": moment}).status_code for message in (m7, m16, m7, m16)]
+
+    assert codes == [201, 201, 200, 200], "both stored, and a redelivery of either stored once"
+    assert [p["text"] for p in ingest.transcript(record["id"]["S"])] == ["Een.", "Twee."]
+
+
+def utf8_mail(sender: str, message_id: str, body: str) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: hulp@helpline.example\r\nSubject: hoi\r\nMessage-ID: {message_id}\r\n"
+        f"Date: Sun, 29 Nov 2026 12:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+def feed_address(ingest: Ingest, address: str, ascii_form: str) -> None:
+    """An address in every form it could be found in: as written, JSON-escaped, in ASCII (IDNA)."""
+    ingest.feed(address, json.dumps(address)[1:-1], ascii_form)
+
+
+def mail_contacts_after(ingest: Ingest, before: set[str], count: int) -> list[dict[str, Any]]:
+    return wait_until(
+        lambda: (
+            found
+            if len(
+                found := [
+                    c
+                    for c in ingest.contacts()
+                    if c["id"]["S"] not in before and c["channel"] == {"S": "email"}
+                ]
+            )
+            >= count
+            else None
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "sealed"),
+    [("jösé.{}@example.nl", "jösé.{}@example.nl"), ("jan.{}@exämple.nl", "jan.{}@xn--exmple-cua.nl")],
+)
+def test_a_mail_from_a_utf8_address_is_registered_and_kept(ingest: Ingest, sender: str, sealed: str) -> None:
+    """P3, P8: a UTF-8 local part failed the intake after the reference was claimed; a UTF-8 domain had the
+    mail deleted unread. Both are registered, the body kept, the address only in the ciphertext."""
+    tag = uuid.uuid4().hex[:8]
+    address, sealed = sender.format(tag), sealed.format(tag)
+    feed_address(ingest, address, sealed)
+    message_id = f"<{uuid.uuid4().hex}@mail.example.nl>"
+    ingest.feed(message_id)
+    before = {item["id"]["S"] for item in ingest.contacts()}
+    bucket = ingest.resource("MailBucket")
+    ingest.client("s3").put_object(
+        Bucket=bucket, Key="inbound/" + tag, Body=utf8_mail(address, message_id, "Hoi.")
+    )
+
+    [record] = mail_contacts_after(ingest, before, 1)
+
+    assert ingest.decrypt(record["identifier_ciphertext"]["S"])["value"] == sealed
+    assert [p["text"] for p in wait_until(lambda: ingest.transcript(record["id"]["S"]))] == ["Hoi.\n"]
+
+
+def test_a_new_mail_reusing_a_message_id_is_a_new_contact(ingest: Ingest) -> None:
+    """P8: a Message-ID is the sender's claim: another mail under it is another contact with its own body."""
+    message_id = f"<{uuid.uuid4().hex}@mail.example.nl>"
+    ingest.feed(message_id, "eerste.afzender@example.nl", "tweede.afzender@example.nl")
+    before = {item["id"]["S"] for item in ingest.contacts()}
+    s3, bucket = ingest.client("s3"), ingest.resource("MailBucket")
+    s3.put_object(
+        Bucket=bucket,
+        Key="inbound/" + uuid.uuid4().hex,
+        Body=utf8_mail("eerste.afzender@example.nl", message_id, "A"),
+    )
+    mail_contacts_after(ingest, before, 1)
+    s3.put_object(
+        Bucket=bucket,
+        Key="inbound/" + uuid.uuid4().hex,
+        Body=utf8_mail("tweede.afzender@example.nl", message_id, "B"),
+    )
+
+    records = mail_contacts_after(ingest, before, 2)
+
+    assert len(records) == 2
+    bodies = [[p["text"] for p in wait_until(lambda r=r: ingest.transcript(r["id"]["S"]))] for r in records]
+    assert sorted(bodies) == [["A\n"], ["B\n"]], "each body under its own contact"

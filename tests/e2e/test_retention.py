@@ -11,7 +11,6 @@ still is disclosed.
 from __future__ import annotations
 
 import base64
-import signal
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 import requests
 from aws_encryption_sdk.key_providers.kms import KMSMasterKey
 from ingest_support import Ingest, identifier_forms
-from running_stack import RunningStack, start_stack
+from running_stack import RunningStack, running_stack
 from support import wait_until
 from test_disclosure import legal_order
 
@@ -34,11 +33,8 @@ KEY_DELETION_WINDOW_DAYS = 7  # template default
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(tmp_path_factory.mktemp("retention-stack"))
-    yield running
-    if running.process.poll() is None:
-        running.process.send_signal(signal.SIGTERM)
-        running.process.wait(timeout=20)
+    with running_stack(tmp_path_factory.mktemp("retention-stack")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

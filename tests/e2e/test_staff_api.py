@@ -129,11 +129,24 @@ def test_listening_in_is_recorded(ingest: Ingest) -> None:
 def test_a_transcript_read_is_de_identified_and_audited(ingest: Ingest) -> None:
     with_messages = {row["contact_id"]["S"] for row in ingest.items("TranscriptsTable")}
     chats = [c for c in ingest.contacts() if c["channel"] == {"S": "chat"} and c["id"]["S"] in with_messages]
-    contact_id = next(c["id"]["S"] for c in chats if len(ingest.transcript(c["id"]["S"])) == 2)
-    transcript = get(ingest, "mentor", f"/contacts/{contact_id}/transcript", params={"purpose": "training"})
+    contact_id = next(
+        c["id"]["S"]
+        for c in chats
+        if [part["sender"] for part in ingest.transcript(c["id"]["S"])] == ["contact", "volunteer"]
+    )
+    note = "session with Jan de Vries, 06-12345678"
+    transcript = get(
+        ingest, "mentor", f"/contacts/{contact_id}/transcript", params={"purpose": "training", "note": note}
+    )
     assert transcript.status_code == 200, transcript.text
     parts = transcript.json()["parts"]
     assert [part["sender"] for part in parts] == ["contact", "volunteer"], "in order"
     assert "slapen" in parts[0]["text"]
     audit_items = ingest.items("AuditTable")
     assert any(contact_id in str(item) and "training" in str(item) for item in audit_items)
+    for value in ("06-12345678", "Jan de Vries"):
+        assert value not in str(audit_items), "the note is scrubbed before it is audited"
+    assert "session with" in str(audit_items)
+    for purpose in ("curiosity", "abc"):
+        refused = get(ingest, "mentor", f"/contacts/{contact_id}/transcript", params={"purpose": purpose})
+        assert refused.status_code == 400, "only P4's purposes: training, emotional_processing, quality"

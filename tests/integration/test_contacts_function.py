@@ -169,10 +169,15 @@ def test_a_filtered_page_is_filled_across_filtered_out_contacts(
     assert (status, body["items"], body.get("next_token")) == (200, [], None)
 
 
-def test_bad_input_is_400(handler: Handler) -> None:
-    assert call(handler, list_event(**{"from": "2026-03-02", "to": "2026-03-01"}))[0] == 400
-    assert call(handler, list_event(next_token="bm90LWEtdG9rZW4="))[0] == 400
+def test_input_of_the_wrong_shape_is_400(handler: Handler) -> None:
     assert call(handler, list_event(channel="fax"))[0] == 400
+    assert call(handler, list_event(to="0"))[0] == 400  # pydantic alone would read 0 as 1970-01-01
+
+
+def test_input_of_the_right_shape_that_breaks_a_rule_is_422(handler: Handler) -> None:
+    assert call(handler, list_event(**{"from": "2026-03-02", "to": "2026-03-01"}))[0] == 422
+    assert call(handler, list_event(**{"from": "2000-01-01"}))[0] == 422
+    assert call(handler, list_event(next_token="bm90LWEtdG9rZW4="))[0] == 422
 
 
 def test_a_volunteer_is_403(handler: Handler) -> None:

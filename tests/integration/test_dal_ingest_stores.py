@@ -13,6 +13,7 @@ from conftest import create_table_from_template
 
 from helpline.dal.buffer import SqsRegistrationBuffer, registration_buffer, sqs_client
 from helpline.dal.contacts import DynamoContactsRepository, contacts_repository
+from helpline.dal.limits import DynamoLimitCounter, limit_counter, slot_expiry
 from helpline.dal.office import DynamoOfficeContactStore, office_contact_store
 from helpline.dal.transcripts import DynamoTranscriptStore, transcript_store
 from helpline.logic.ports import (
@@ -195,3 +196,45 @@ def test_retention_settings_have_defaults_and_every_name_is_reported() -> None:
         with pytest.raises(MissingSettingError, match=variable):
             getattr(defaults, setting)
         assert getattr(Settings.model_validate({variable: "x"}), setting) == "x"
+
+
+# ---------------------------------------------------------------- limit slots given back (P10)
+
+
+@pytest.fixture
+def limit_table(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    name = create_table_from_template("ContactLimitTable")
+    monkeypatch.setenv("CONTACT_LIMIT_TABLE", name)
+    return name
+
+
+def test_a_released_slot_frees_the_place_of_a_contact_that_was_never_kept(limit_table: str) -> None:
+    """P10: a contact whose record could be neither stored nor buffered gives its slot back, so it
+    does not count against the person; the person's other slots stay."""
+    counter = limit_counter()
+    pseudonym = "p" * 64
+    assert counter.admit(pseudonym, 2, NOW) == (True, 1)
+    later = NOW + timedelta(hours=2)
+    assert counter.admit(pseudonym, 2, later) == (True, 2)
+    assert counter.admit(pseudonym, 2, later)[0] is False
+
+    counter.release(pseudonym, later)
+
+    slots = boto3.client("dynamodb").scan(TableName=limit_table)["Items"]
+    assert [int(slot["expires_at"]["N"]) for slot in slots] == [slot_expiry(int(NOW.timestamp()))]
+    assert counter.admit(pseudonym, 2, later) == (True, 2), "the place is free again"
+
+
+def test_a_release_without_its_slot_changes_nothing(limit_table: str) -> None:
+    """P10: only the slot taken at that moment, and only that person's, is given back."""
+    counter = limit_counter()
+    counter.admit("p" * 64, 3, NOW)
+    counter.release("p" * 64, NOW + timedelta(hours=5))  # no slot of that hour
+    counter.release("q" * 64, NOW)  # another person's
+    assert len(boto3.client("dynamodb").scan(TableName=limit_table)["Items"]) == 1
+
+
+def test_a_failing_release_is_a_dependency_error(aws: None) -> None:
+    """P10: a failure names the operation, never the pseudonym."""
+    with pytest.raises(DependencyError, match=r"^dynamodb: BatchGetItem failed$"):
+        DynamoLimitCounter("no-such-table").release("p" * 64, NOW)

@@ -1,7 +1,10 @@
 """The disclosure functions of both parties over moto (P3, P6, P7): refusals (grounds that mean
 something: who else is in danger, plausible dates, a consent recorded by a user of the pool, no
-identifier in the text), four eyes, the sealed token, the custodian's officer confirming before its
-decrypt function opens anything, and the one-time delivery; no identifier in any answer, item or error.
+identifier in a legal order's particulars), free text stored with contact details replaced by tags,
+four eyes, the sealed token, the custodian's officer confirming before its decrypt function opens
+anything, and the one-time delivery; no identifier in any answer, item or error. A failure of KMS or
+Step Functions between two steps (injected into the boto3 clients) loses nothing and leaves nothing
+stuck: the same call again finishes it.
 
 The state machine itself is not run here (test_disclosure_workflow.py runs it); each state's function is
 called as the state would call it, and what the disclosures function tells Step Functions is captured
@@ -21,6 +24,7 @@ from typing import Any
 import boto3
 import pytest
 from api_events import FakeLambdaContext, response_json, rest_event
+from botocore.exceptions import ClientError
 from conftest import REPO_ROOT, create_table_from_template
 from custodian_support import (
     CALL_SID,
@@ -36,6 +40,7 @@ from moto.core.config import default_user_config
 
 from helpline import clock
 from helpline.dal.audit import audit_log
+from helpline.dal.disclosure_crypto import disclosure_kms_client
 from helpline.dal.dynamodb import to_item
 from helpline.dal.workflow import stepfunctions_client
 from helpline.models.office import OfficeContact
@@ -159,14 +164,19 @@ class Stack:
         return str(body["id"])
 
     def decide(
-        self, disclosure_id: str, decision: str, username: str = "comp-1", groups: str = "compliance"
+        self,
+        disclosure_id: str,
+        decision: str,
+        username: str = "comp-1",
+        groups: str = "compliance",
+        reason: str = "demand checked against the register",
     ) -> tuple[int, Any]:
         return self.api(
             "POST",
             f"/disclosures/{{id}}/{decision}",
             username,
             groups,
-            body={"reason": "demand checked against the register"},
+            body={"reason": reason},
             disclosure_id=disclosure_id,
         )
 
@@ -425,6 +435,10 @@ def _danger(category: str, description: str = DANGER["description"]) -> dict[str
     return {"third_party_danger": {"category": category, "description": description}}
 
 
+def _particular(name: str, value: str) -> dict[str, Any]:
+    return {"legal_order": {**order_of_today(), name: value}}
+
+
 def _consent(**changes: Any) -> dict[str, Any]:
     return {
         "basis": "consent",
@@ -447,8 +461,18 @@ Changes = Callable[[], dict[str, Any]]
         (CONTACT, lambda: _danger("nobody"), 422, "says nobody else is in danger"),
         (CONTACT, lambda: _danger("neighbourhood-watch"), 422, "must say who else is in danger (P6)"),
         (CONTACT, lambda: _danger("public", "Nobody else is at risk."), 422, "description says nobody"),
-        (CONTACT, lambda: _danger("child", "Call 06-12345678 tonight."), 422, "contains a phone number"),
-        (CONTACT, lambda: _danger("child", "Mail x.y@example.nl."), 422, "contains an e-mail address"),
+        (
+            CONTACT,
+            lambda: _particular("reference", "06-12345678"),
+            422,
+            "legal_order.reference contains a phone number",
+        ),
+        (
+            CONTACT,
+            lambda: _particular("officer_of_justice", "x.y@example.nl"),
+            422,
+            "legal_order.officer_of_justice contains an e-mail address",
+        ),
         (CONTACT, lambda: _order_on(_today() + timedelta(days=2)), 422, "issued_on is in the future"),
         (CONTACT, lambda: _order_on(date(2099, 1, 1)), 422, "issued_on is in the future"),
         (
@@ -465,7 +489,7 @@ Changes = Callable[[], dict[str, Any]]
             422,
             "recorded_at is before the contact started",
         ),
-        (CONTACT, lambda: _consent(statement="My number: +31612345678"), 422, "contains a phone number"),
+        (CONTACT, lambda: _consent(recorded_by="+31612345678"), 422, "recorded_by contains a phone number"),
         (OFFICE, dict, 422, "office-line"),
         (ERASED, dict, 410, "erased by retention"),
         (PAST_RETENTION, dict, 410, "erased by retention"),
@@ -523,6 +547,137 @@ def test_a_demand_stores_who_else_is_in_danger_as_category_and_description(stack
         "category": "people_at_a_place",
         "description": "A threat to a named school tomorrow.",
     }
+
+
+def test_contact_details_in_free_text_are_stored_as_tags_never_as_given(stack: Stack) -> None:
+    """P2, P3: the danger's description, the consent statement and a decision's reason are kept, their
+    contact details are not: not in a table, an audit entry, an answer or a log line."""
+    given = ("06-12345678", "x.y@example.nl", "203.0.113.7", "+31612345678", "0201234567")
+    status, created = stack.request(
+        **_danger("child", "Call 06-12345678 or mail x.y@example.nl; he chats from 203.0.113.7.")
+    )
+    assert status == 202, created
+    disclosure_id = created["id"]
+    stack.step("record_requested", disclosure_id)
+    stack.step("await_decision", disclosure_id, task_token=TOKEN)
+    status, decided = stack.decide(disclosure_id, "approve", reason="Officer confirmed on 0201234567.")
+    assert status == 200, decided
+    assert decided["third_party_danger"]["description"] == (
+        "Call [TELEFOONNUMMER] or mail [EMAILADRES]; he chats from [IPADRES]."
+    )
+    assert decided["approvals"][0]["reason"] == "Officer confirmed on [TELEFOONNUMMER]."
+    status, consented = stack.request(**_consent(statement="Pass +31612345678 to my GP."))
+    assert status == 202, consented
+    shown = stack.api("GET", "/disclosures/{id}", "pro-1", "professional", disclosure_id=consented["id"])[1]
+    assert shown["consent"]["statement"] == "Pass [TELEFOONNUMMER] to my GP."
+    everything = stack.everything_stored() + json.dumps([created, decided, consented, shown])
+    assert [value for value in given if value in everything] == []
+
+
+def test_the_result_is_read_and_opened_before_it_is_taken_on_condition(stack: Stack) -> None:
+    """Opened first, taken after: GetItem, KMS Decrypt, then a conditional DeleteItem of the result."""
+    from helpline.dal.dynamodb import dynamodb_client
+
+    disclosure_id = delivered(stack)
+    calls: list[str] = []
+    results_table = stack.tables["DISCLOSURE_RESULTS_TABLE"]
+
+    def dynamodb_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if params.get("TableName") == results_table:
+            calls.append(model.name + (" on condition" if "ConditionExpression" in params else ""))
+
+    def kms_call(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append(f"{model.name} {params['EncryptionContext']['purpose']}")
+
+    dynamodb_client().meta.events.register("provide-client-params.dynamodb", dynamodb_call)
+    disclosure_kms_client().meta.events.register("provide-client-params.kms.Decrypt", kms_call)
+    status, result = stack.api(
+        "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
+    )
+    assert (status, result["identifier"]) == (200, NUMBER)
+    assert calls == ["GetItem", "Decrypt disclosure-result", "DeleteItem on condition"]
+
+
+def test_a_result_kms_fails_to_open_is_kept_and_the_same_call_again_retrieves_it(stack: Stack) -> None:
+    disclosure_id = delivered(stack)
+    kms = disclosure_kms_client().meta.events
+    failing = service_fails("KMSInternalException", "Decrypt")
+    kms.register("before-call.kms.Decrypt", failing)
+    status, body = stack.api(
+        "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
+    )
+    assert status == 503, body
+    assert "it is kept" in body["message"]
+    assert stack.item(disclosure_id, "result") is not None, "a failed open destroys nothing"
+    assert "disclosure.retrieved" not in stack.audit_actions()
+    kms.unregister("before-call.kms.Decrypt", failing)
+
+    status, result = stack.api(
+        "GET", "/disclosures/{id}/result", "pro-1", "professional", disclosure_id=disclosure_id
+    )
+    assert (status, result["identifier"]) == (200, NUMBER)
+    assert stack.item(disclosure_id, "result") is None
+    assert stack.audit_actions().count("disclosure.retrieved") == 1
+
+
+@pytest.mark.parametrize(
+    ("decision", "operation", "status_after"),
+    [("approve", "SendTaskSuccess", "approved"), ("reject", "SendTaskFailure", "rejected")],
+)
+def test_a_decision_whose_callback_failed_is_recorded_once_and_the_same_decision_resends_it(
+    stack: Stack, decision: str, operation: str, status_after: str
+) -> None:
+    disclosure_id = stack.waiting()
+    events = stepfunctions_client().meta.events
+    failing = service_fails("ServiceUnavailable", operation)
+    events.register(f"before-call.sfn.{operation}", failing)
+    status, body = stack.decide(disclosure_id, decision)
+    assert status == 503, body
+    assert "send the same decision again" in body["message"]
+    item = stack.item(disclosure_id)
+    assert item is not None
+    assert (item["status"]["S"], item["callback_pending"]["BOOL"]) == (status_after, True)
+    assert "token_ciphertext" in item, "kept, to tell the workflow on the retry"
+    shown = stack.api("GET", "/disclosures/{id}", "comp-1", "compliance", disclosure_id=disclosure_id)[1]
+    assert (shown["status"], shown["callback_pending"]) == (status_after, True)
+    other = "reject" if decision == "approve" else "approve"
+    assert stack.decide(disclosure_id, other, "comp-2")[0] == 409
+    events.unregister(f"before-call.sfn.{operation}", failing)
+
+    status, body = stack.decide(disclosure_id, decision, "comp-2")
+    assert (status, body["status"], body["callback_pending"]) == (200, status_after, False)
+    assert stack.sfn_calls[-1][0] == operation
+    assert stack.sfn_calls[-1][1]["taskToken"] == TOKEN
+    item = stack.item(disclosure_id)
+    assert item is not None
+    assert "token_ciphertext" not in item
+    assert stack.audit_actions() == ["disclosure.requested", f"disclosure.{status_after}"]
+    assert stack.decide(disclosure_id, decision, "comp-2")[0] == 409, "done: nothing left to carry out"
+
+
+def service_fails(code: str, operation: str) -> Callable[..., None]:
+    """A botocore handler that fails the call as the service would (no message worth quoting)."""
+
+    def fail(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    return fail
+
+
+def delivered(stack: Stack) -> str:
+    """A request through the custodian to `delivered`: the sealed result waits for its one retrieval."""
+    disclosure_id, _ = stack.approved_and_asked()
+    status, confirmed = stack.custodian(
+        "POST", "/releases/{disclosure_id}/confirm", disclosure_id, {"reason": "Demand verified."}
+    )
+    assert status == 200, confirmed
+    answer = stack.ask_custodian(disclosure_id)
+    assert answer["status"] == "decrypted"
+    stack.step(
+        "record_decrypted", disclosure_id, decided_by=answer["decided_by"], decided_at=answer["decided_at"]
+    )
+    stack.step("record_delivered", disclosure_id)
+    return disclosure_id
 
 
 def test_the_contacts_start_is_read_by_itself(stack: Stack) -> None:

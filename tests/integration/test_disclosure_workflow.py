@@ -3,7 +3,9 @@ run by moto's Step Functions engine with a four-second approval deadline and a o
 
 P7: an approved request delivers nothing until the custodian's own officer confirms, then once; a
 refusal or the custodian's deadline ends it without a result. P3: the workflow's history, the answers
-and the organisation's tables hold no identifier in any format.
+and the organisation's tables hold no identifier in any format. An approval whose SendTaskSuccess fails
+(injected into the stand-in's Step Functions) is recorded once, and the same approval sent again moves
+the workflow on; never sent, the workflow's deadline ends it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import pytest
 import requests
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.responses import StepFunctionResponse
 from support import wait_until
 from twilio.request_validator import RequestValidator
 
@@ -286,3 +290,72 @@ def test_nobody_approves_their_own_request_even_holding_both_groups(stack: Local
     )
     assert own.status_code == 403
     assert status_of(stack, both, disclosure_id) == "awaiting_decision"
+
+
+def awaiting_decision(stack: LocalStack, caller: str) -> tuple[str, str]:
+    """A consent request for a new call from `caller`, waiting for compliance: (professional token, id)."""
+    professional = token_of(stack, "professional")
+    contact_id = called_contact(stack, caller)
+    created = as_user(stack, professional, "POST", "/disclosures", consent(contact_id))
+    assert created.status_code == 202, created.text
+    disclosure_id = created.json()["id"]
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "awaiting_decision", timeout_s=30)
+    return professional, disclosure_id
+
+
+def stored_request(stack: LocalStack, disclosure_id: str) -> dict[str, Any]:
+    item: dict[str, Any] = stack.client("dynamodb").get_item(
+        TableName=stack.provisioned.physical["DisclosuresTable"],
+        Key={"pk": {"S": f"disclosure#{disclosure_id}"}, "sk": {"S": "request"}},
+        ConsistentRead=True,
+    )["Item"]
+    return item
+
+
+def unavailable(self: StepFunctionResponse) -> None:
+    """SendTaskSuccess as Step Functions answers it when it fails (a code botocore does not retry)."""
+    raise JsonRESTError("ServiceUnavailable", "injected")
+
+
+def approve(stack: LocalStack, compliance: str, disclosure_id: str) -> requests.Response:
+    return as_user(
+        stack, compliance, "POST", f"/disclosures/{disclosure_id}/approve", {"reason": "Consent checked."}
+    )
+
+
+def test_an_approval_whose_callback_failed_moves_the_workflow_on_when_sent_again(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compliance = token_of(stack, "compliance")
+    professional, disclosure_id = awaiting_decision(stack, "+31687650007")
+    real = StepFunctionResponse.send_task_success
+    monkeypatch.setattr(StepFunctionResponse, "send_task_success", unavailable)
+    first = approve(stack, compliance, disclosure_id)  # within the four-second deadline, both
+    item = stored_request(stack, disclosure_id)
+    monkeypatch.setattr(StepFunctionResponse, "send_task_success", real)
+    again = approve(stack, compliance, disclosure_id)
+
+    assert first.status_code == 503, first.text
+    assert (item["status"]["S"], item["callback_pending"]["BOOL"]) == ("approved", True)
+    assert again.status_code == 200, again.text
+    assert again.json()["callback_pending"] is False
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "awaiting_custodian", timeout_s=30)
+    audit = as_user(stack, compliance, "GET", "/audit?limit=500").json()["items"]
+    actions = [entry["action"] for entry in audit if entry["subject"] == disclosure_id]
+    assert actions == ["disclosure.requested", "disclosure.approved", "disclosure.release_requested"]
+    assert "token_ciphertext" not in stored_request(stack, disclosure_id)
+
+
+def test_an_approval_that_never_reached_the_workflow_expires_at_its_deadline(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compliance = token_of(stack, "compliance")
+    professional, disclosure_id = awaiting_decision(stack, "+31687650008")
+    monkeypatch.setattr(StepFunctionResponse, "send_task_success", unavailable)
+    assert approve(stack, compliance, disclosure_id).status_code == 503
+    wait_until(lambda: status_of(stack, professional, disclosure_id) == "expired", timeout_s=30)
+    shown = as_user(stack, compliance, "GET", f"/disclosures/{disclosure_id}").json()
+    assert shown["timeline"][-1]["reason"] == "the approval did not reach the workflow before the deadline"
+    assert shown["callback_pending"] is False
+    assert approve(stack, compliance, disclosure_id).status_code == 409
+    assert as_user(stack, professional, "GET", f"/disclosures/{disclosure_id}/result").status_code == 410

@@ -28,7 +28,6 @@ from conftest import create_table_from_template
 from helpline import clock, periods
 from helpline.dal.lines import lines_repository
 from helpline.logic import retention
-from helpline.logic.ports import DependencyError
 from helpline.models.lines import Line
 from helpline.process import forget_process_state
 
@@ -150,7 +149,7 @@ def test_a_mail_that_cannot_be_understood_is_erased_in_every_version(intake: Han
 
 
 def test_a_failed_intake_raises_and_keeps_the_mail_for_the_retry(
-    intake: Handler, monkeypatch: pytest.MonkeyPatch
+    intake: Handler, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A failure raises so the notification is retried: the raw mail must still be there for it."""
     boto3.client("s3").put_object(
@@ -158,9 +157,14 @@ def test_a_failed_intake_raises_and_keeps_the_mail_for_the_retry(
     )
     monkeypatch.setenv("TRANSCRIPTS_TABLE", "no-such-table")
     forget_process_state()
-    with pytest.raises(DependencyError, match="dynamodb: PutItem failed"):
+    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    service.addHandler(caplog.handler)
+    with pytest.raises(Exception, match=r"^1 mail\(s\) not taken in; retrying$"):
         intake(notification("mail/m2"), FakeLambdaContext())
+    service.removeHandler(caplog.handler)
     assert len(versions_left("mail/m2")) == 1
+    failures = {(r.error, r.problem) for r in caplog.records if r.levelname == "ERROR"}  # type: ignore[attr-defined]
+    assert failures == {("DependencyError", "dynamodb: PutItem failed")}
 
 
 @pytest.mark.parametrize(
@@ -305,3 +309,99 @@ def test_an_office_mail_is_kept_with_its_body_and_a_helpline_in_cc_wins(intake: 
     assert contact["line"] == {"S": "mail"}
     assert len(scan("OFFICE_CONTACTS_TABLE")) == 1, "the helpline's mail is not copied to the office"
     assert len(scan("TRANSCRIPTS_TABLE")) == 1
+
+
+# ------------------------------------------------------------- e-mail edge cases (P3, P8)
+
+
+def smtputf8_mail(sender: bytes, message_id: str, body: str) -> bytes:
+    """A mail whose headers carry UTF-8 as such (RFC 6532, SMTPUTF8), as SES stores it."""
+    return (
+        b"From: "
+        + sender
+        + f"\r\nTo: {MAILBOX}\r\nMessage-ID: {message_id}\r\nDate: Tue, 01 Dec 2026 09:00:00 +0000\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "sealed"),
+    [("jösé@example.nl", "jösé@example.nl"), ("Jan <jan@exämple.nl>", "jan@xn--exmple-cua.nl")],
+)
+def test_a_utf8_sender_is_registered_sealed_and_its_mail_erased(
+    intake: Handler, sender: str, sealed: str
+) -> None:
+    """P3, P8: a UTF-8 local part raised UnicodeEncodeError in the KMS calls after the reference was claimed
+    (the retry then kept the body under a contact never registered); a UTF-8 domain got the mail
+    deleted unread. Both are taken in: one contact, its body, the address only in the ciphertext."""
+    raw = smtputf8_mail(sender.encode(), "<utf8@example.nl>", "Ik wil iets vertellen.")
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="mail/utf8", Body=raw)
+
+    assert intake(notification("mail/utf8"), FakeLambdaContext()) == {"received": 1}
+
+    [contact] = scan("CONTACTS_TABLE")
+    assert opened(contact["identifier_ciphertext"]["S"])["value"] == sealed
+    [part] = scan("TRANSCRIPTS_TABLE")
+    assert part["contact_id"] == contact["id"]
+    assert versions_left("mail/utf8") == []
+    visible = json.dumps(
+        {k: v for k, v in contact.items() if k != "identifier_ciphertext"}, ensure_ascii=False
+    )
+    for form in (sealed, sender, "example.nl", "exämple", "xn--exmple"):
+        assert form not in visible
+
+
+def test_a_new_mail_under_an_old_message_id_is_a_contact_of_its_own(intake: Handler) -> None:
+    """P8: a Message-ID is the sender's claim: a second mail reusing it was appended to the first's
+    transcript. Now each is a contact with its own body; the very same mail notified twice is one."""
+    s3 = boto3.client("s3")
+    first = smtputf8_mail(b"jan@example.org", "<reused@example.org>", "Mijn eerste brief.")
+    second = smtputf8_mail(b"iemand@example.org", "<reused@example.org>", "Iets heel anders.")
+    s3.put_object(Bucket=BUCKET, Key="mail/r1", Body=first)
+    s3.put_object(Bucket=BUCKET, Key="mail/r2", Body=second)
+
+    assert intake(notification("mail/r1"), FakeLambdaContext()) == {"received": 1}
+    assert intake(notification("mail/r2"), FakeLambdaContext()) == {"received": 1}
+    s3.put_object(Bucket=BUCKET, Key="mail/r1", Body=first)  # S3 / SES delivering the first again
+    assert intake(notification("mail/r1"), FakeLambdaContext()) == {"received": 1}
+
+    contacts = scan("CONTACTS_TABLE")
+    parts = scan("TRANSCRIPTS_TABLE")
+    assert len(contacts) == 2
+    assert sorted(p["contact_id"]["S"] for p in parts) == sorted(c["id"]["S"] for c in contacts)
+
+
+def test_a_failing_intake_fails_with_a_count_and_never_an_address(
+    intake: Handler, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """P3: whatever an intake fails on, the error the notification is retried with names a count, and the
+    log line names the error's type: a library's message may quote what it choked on (P3)."""
+    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    service.addHandler(caplog.handler)
+    boto3.client("s3").put_object(
+        Bucket=BUCKET, Key="mail/boom", Body=smtputf8_mail(b"jan@example.org", "<boom@example.org>", "Hoi")
+    )
+    boto3.client("s3").put_object(
+        Bucket=BUCKET, Key="mail/fine", Body=smtputf8_mail(b"ok@example.org", "<fine@example.org>", "Hoi")
+    )
+    from helpline.ingress import email as mail_ingress
+
+    original = mail_ingress.receive
+
+    def choking(bucket: str, key: str, *args: Any) -> bool:
+        if key == "mail/boom":
+            raise ValueError("cannot handle jan@example.org")
+        return original(bucket, key, *args)
+
+    monkeypatch.setattr(mail_ingress, "receive", choking)
+    with pytest.raises(Exception, match=r"^1 mail\(s\) not taken in; retrying$") as raised:
+        intake(notification("mail/boom", "mail/fine"), FakeLambdaContext())
+    service.removeHandler(caplog.handler)
+
+    assert raised.value.__cause__ is None
+    assert "jan@example.org" not in str(raised.value)
+    assert len(scan("CONTACTS_TABLE")) == 1, "the other mail of the notification was taken in"
+    assert versions_left("mail/boom") != [], "the failed one waits for the retry"
+    logged = "\n".join(str(record.__dict__) for record in caplog.records)
+    assert "ValueError" in logged
+    assert "jan@example.org" not in logged

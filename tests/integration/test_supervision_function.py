@@ -88,12 +88,12 @@ def test_a_group_outside_the_route_is_403(handler: Handler) -> None:
     assert call(handler, post("[staff]", "mentor"))[0] == 403
 
 
-def test_an_unknown_contact_is_404_and_a_wrong_mode_400(handler: Handler) -> None:
+def test_an_unknown_contact_is_404_and_a_wrong_mode_422(handler: Handler) -> None:
     assert call(handler, post("[mentor]", "mentor", contact="e" * 32)) == (
         404,
         {"message": "No such contact"},
     )
-    assert call(handler, post("[mentor]", "mentor", contact=CHAT, mode="listen"))[0] == 400
+    assert call(handler, post("[mentor]", "mentor", contact=CHAT, mode="listen"))[0] == 422
     assert call(handler, post("[mentor]", "mentor", contact=CHAT, mode="read"))[0] == 200
 
 

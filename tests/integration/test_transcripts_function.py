@@ -1,4 +1,5 @@
-"""GET /contacts/{id}/transcript over moto (P4, P8): decrypted, scrubbed, in order, and audited."""
+"""GET /contacts/{id}/transcript over moto (P4, P8): decrypted, scrubbed, in order, and audited with one
+of P4's purposes and an optional note, scrubbed and never too long for the audit log."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from helpline.dal.kms import KmsTranscriptSealer, kms_session
 from helpline.dal.transcript_reader import transcript_reader
 from helpline.dal.transcripts import DynamoTranscriptStore
 from helpline.logic import retention
+from helpline.logic.conversation import PART_COUNTER_SPAN
 from helpline.models.contacts import ContactRecord
 from helpline.routes.transcripts import create_transcripts_app
 from helpline.settings import get_settings
@@ -95,7 +97,7 @@ def seal(
     ciphertext = sealer.seal(sealed_for or contact_id, "chat", sender, text, received_at)
     if expires_at is None:
         expires_at = retention.expiry_epoch(clock.now(), 180)
-    store.append(contact_id, seq, sender, ciphertext, T0 + timedelta(minutes=seq), expires_at)
+    store.append(contact_id, seq, sender, ciphertext, T0 + timedelta(minutes=seq % 10_000), expires_at)
 
 
 @pytest.fixture
@@ -104,7 +106,9 @@ def handler(world: dict[str, str]) -> Handler:
     return lambda event, context: app.resolve(event, context)
 
 
-def read_event(contact_id: str, purpose: str | None = "training", groups: str = "[mentor]") -> dict[str, Any]:
+def read_event(
+    contact_id: str, purpose: str | None = "training", groups: str = "[mentor]", note: str | None = None
+) -> dict[str, Any]:
     event = rest_event(
         "GET",
         "/contacts/{id}/transcript",
@@ -113,9 +117,10 @@ def read_event(contact_id: str, purpose: str | None = "training", groups: str = 
         groups=groups,
         path_parameters={"id": contact_id},
     )
-    if purpose is not None:
-        event["queryStringParameters"] = {"purpose": purpose}
-        event["multiValueQueryStringParameters"] = {"purpose": [purpose]}
+    query = {name: value for name, value in (("purpose", purpose), ("note", note)) if value is not None}
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {name: [value] for name, value in query.items()}
     return event
 
 
@@ -129,7 +134,7 @@ def test_the_transcript_is_scrubbed_in_order_and_the_read_is_audited(handler: Ha
     seal(CHAT, 1, "contact", "Hoi, ik ben Marieke.")
     seal(CHAT, 2, "volunteer", "Fijn dat je er bent.")
 
-    status, body = call(handler, read_event(CHAT, purpose="training Marieke"))
+    status, body = call(handler, read_event(CHAT, purpose="training", note="session on Marieke's chat"))
 
     assert status == 200
     assert [(p["position"], p["sender"], p["text"]) for p in body["parts"]] == [
@@ -140,15 +145,53 @@ def test_the_transcript_is_scrubbed_in_order_and_the_read_is_audited(handler: Ha
     assert "Marieke" not in str(body)
     (entry,) = audit_log().entries()
     assert (entry.actor, entry.action, entry.subject) == ("mentor-1", "transcript.read", CHAT)
-    assert entry.details["purpose"] == "training [PERSOON-1]"
+    assert entry.details["purpose"] == "training"
+    assert entry.details["note"] == "session on [PERSOON-1]'s chat"
     assert entry.at == T0 + timedelta(days=1)
 
 
-def test_purpose_is_required(handler: Handler) -> None:
+@pytest.mark.parametrize("purpose", ["training", "emotional_processing", "quality_improvement"])
+def test_each_of_p4s_purposes_is_read_and_recorded(handler: Handler, purpose: str) -> None:
     seal(CHAT, 1, "contact", "Hoi")
-    assert call(handler, read_event(CHAT, purpose=None))[0] == 400
-    assert call(handler, read_event(CHAT, purpose="x"))[0] == 400
+    assert call(handler, read_event(CHAT, purpose=purpose))[0] == 200
+    (entry,) = audit_log().entries()
+    assert entry.details == {"purpose": purpose, "channel": "chat", "parts": "1"}
+
+
+@pytest.mark.parametrize(
+    ("purpose", "note"),
+    [
+        (None, None),
+        ("x", None),
+        ("abc", None),
+        ("curiosity", None),
+        ("training", ""),
+        ("training", "n" * 201),
+    ],
+    ids=["missing", "one letter", "three letters", "not P4's", "empty note", "note too long"],
+)
+def test_a_purpose_that_is_not_one_of_p4s_or_a_note_out_of_bounds_is_400(
+    handler: Handler, purpose: str | None, note: str | None
+) -> None:
+    seal(CHAT, 1, "contact", "Hoi")
+    status, body = call(handler, read_event(CHAT, purpose=purpose, note=note))
+    assert status == 400, body
+    assert "curiosity" not in str(body)
     assert audit_log().entries() == []
+
+
+def test_a_note_that_scrubbing_lengthens_past_the_audit_limit_is_recorded_cut_never_a_500(
+    handler: Handler,
+) -> None:
+    """The tester's defect: a 198-character text grew past the audit entry's 200 characters -> 500."""
+    seal(CHAT, 1, "contact", "Hoi")
+    note = ("Marieke " * 30)[:198]
+    status, body = call(handler, read_event(CHAT, note=note))
+    assert status == 200, body
+    (entry,) = audit_log().entries()
+    assert len(entry.details["note"]) == 200
+    assert entry.details["note"].endswith("…")
+    assert "Marieke" not in entry.details["note"]
 
 
 def test_a_volunteer_is_403(handler: Handler) -> None:
@@ -224,3 +267,22 @@ def test_moving_the_clock_past_the_retention_empties_the_transcript(handler: Han
     assert texts(handler) == ["Hoi"]
     clock.advance(timedelta(days=181))
     assert texts(handler) == []
+
+
+def test_parts_numbered_before_and_after_the_counter_read_in_order(handler: Handler) -> None:
+    """P8: reads keep working for parts already stored: a chat that went on across the change has parts
+    numbered by send time (ms * 1000 + CRC) and parts numbered by send time and counter
+    (`logic.conversation.PART_COUNTER_SPAN`), and reads them all, the old ones first, each kind in its
+    order."""
+    old_scheme = int(T0.timestamp() * 1000) * 1000
+    new_scheme = int((T0 + timedelta(minutes=2)).timestamp() * 1000) * PART_COUNTER_SPAN
+    seal(CHAT, old_scheme + 834, "contact", "Eerst, nog oud genummerd.")
+    seal(CHAT, new_scheme + 2, "contact", "Derde, zelfde milliseconde.")
+    seal(CHAT, old_scheme + 60_000_000 + 17, "volunteer", "Tweede, oud.")
+    seal(CHAT, new_scheme + 1, "volunteer", "Nieuw genummerd.")
+    assert texts(handler) == [
+        "Eerst, nog oud genummerd.",
+        "Tweede, oud.",
+        "Nieuw genummerd.",
+        "Derde, zelfde milliseconde.",
+    ]

@@ -7,6 +7,7 @@ Access first (401/403 before any validation), 400 naming bad fields without echo
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -196,3 +197,69 @@ def test_no_staff_answer_may_be_kept_by_a_browser_or_proxy(
     assert response["statusCode"] == status
     assert response["multiValueHeaders"]["Cache-Control"] == ["no-store"]
     assert "Cache-Control" not in (response.get("headers") or {})
+
+
+# ------------------------------------------------ unreadable bodies: 400/415, never a 500 (issue: fuzzing)
+
+
+def _with_content_type(event: dict[str, Any], content_type: str) -> dict[str, Any]:
+    event["headers"] = {"Content-Type": content_type}
+    event["multiValueHeaders"] = {"Content-Type": [content_type]}
+    return event
+
+
+def test_multipart_without_a_boundary_is_415_not_a_500(
+    app: StaffApiResolver, repo: InMemoryLineRegistry
+) -> None:
+    event = _with_content_type(put("x-line", VALID), "multipart/form-data")
+    response = app.resolve(event, None)
+    assert response["statusCode"] == 415
+    assert response_json(response) == {"message": "Send the body as application/json"}
+    assert repo.items == {}
+
+
+def test_a_body_that_is_not_utf8_is_400_not_a_500(app: StaffApiResolver) -> None:
+    event = put("x-line", None)
+    event["body"] = base64.b64encode(b"\xff\xfe{").decode()
+    event["isBase64Encoded"] = True
+    response = app.resolve(event, None)
+    assert (response["statusCode"], response_json(response)) == (400, {"message": "Body is not valid UTF-8"})
+    surrogate = put("x-line", '{"address": "\udcff"}')
+    assert app.resolve(surrogate, None)["statusCode"] == 400
+
+
+@pytest.mark.parametrize("depth", [33, 5_000, 100_000])
+def test_json_nested_deeper_than_any_model_is_400_not_a_500(app: StaffApiResolver, depth: int) -> None:
+    response = app.resolve(put("x-line", "[" * depth + "]" * depth), None)
+    assert (response["statusCode"], response_json(response)) == (
+        400,
+        {"message": "Body is nested too deeply"},
+    )
+
+
+def test_a_body_that_is_not_json_stays_a_400_naming_the_body(app: StaffApiResolver) -> None:
+    response = app.resolve(put("x-line", "{not json"), None)
+    assert response["statusCode"] == 400
+    assert response_json(response)["errors"] == [{"field": "body", "problem": "Body is not valid JSON"}]
+
+
+def test_an_unreadable_body_from_a_stranger_is_still_401_first(app: StaffApiResolver) -> None:
+    """Access before anything else: a caller without a token learns nothing about bodies (fail closed)."""
+    event = _with_content_type(put("x-line", VALID, username=None), "multipart/form-data")
+    assert app.resolve(event, None)["statusCode"] == 401
+
+
+def test_a_chat_line_with_a_phone_number_is_422_naming_the_rule_not_the_value(app: StaffApiResolver) -> None:
+    """The schema's `address` is any string; which fits the channel is a rule it cannot state."""
+    body = {**VALID, "channel": "chat", "address": "+31612345678"}
+    response = app.resolve(put("chat-line", body), None)
+    assert response["statusCode"] == 422
+    answer = response_json(response)
+    assert answer["message"] == "Request breaks a rule"
+    assert [error["field"] for error in answer["errors"]] == ["body.address"]
+    assert "612345678" not in response["body"]
+
+
+def test_a_broken_rule_beside_a_wrong_shape_is_400(app: StaffApiResolver) -> None:
+    body = {**VALID, "channel": "chat", "address": "+31612345678", "daily_limit": "many"}
+    assert app.resolve(put("chat-line", body), None)["statusCode"] == 400

@@ -21,16 +21,16 @@ from fakes_memory import (
 
 from helpline import identifiers
 from helpline.ingress import chat as chat_ingress
+from helpline.ingress import connect as connect_ingress
 from helpline.ingress import email as mail_ingress
+from helpline.logic.conversation import TranscriptPorts, add_transcript_part, end_contact
 from helpline.logic.ingest import (
     IngestPolicy,
     IngestPorts,
-    TranscriptPorts,
+    RegistrationNotKeptError,
     UnknownContactError,
     UnknownLineError,
-    add_transcript_part,
     admit_contact,
-    end_contact,
 )
 from helpline.logic.ports import DependencyError
 from helpline.models.contacts import ContactRecord
@@ -838,3 +838,442 @@ def test_a_number_of_no_country_or_a_small_one_is_registered_as_abroad_other(
     [record] = stored(ports)
     assert record.region == region
     assert record.identifier_ciphertext is not None
+
+
+# ---------------------------------------------------------------- Amazon Connect chats (P8)
+
+
+def connect_chat_event(contact_id: str, **attributes: str) -> dict[str, object]:
+    """A CHAT contact's flow event as Connect sends it: no endpoint of either side."""
+    return {
+        "Name": "ContactFlowEvent",
+        "Details": {
+            "Parameters": {},
+            "ContactData": {
+                "Attributes": dict(attributes),
+                "Channel": "CHAT",
+                "ContactId": contact_id,
+                "InitialContactId": contact_id,
+                "InitiationMethod": "API",
+                "CustomerEndpoint": None,
+                "SystemEndpoint": None,
+                "Queue": None,
+            },
+        },
+    }
+
+
+def test_a_connect_chat_is_registered_unchecked_without_ciphertext_and_connected(ports: IngestPorts) -> None:
+    """P8: every Connect chat used to be refused as malformed (no SystemEndpoint), connected but never
+    registered. Now it is registered on the line `unknown`, not counted (nothing to count it by, P10)
+    and without any ciphertext (Connect holds no address of a web chatter, P3, P7)."""
+    answer = connect_ingress.contact_flow(
+        connect_chat_event("chat-contact-1"), lambda: ports, lambda: POLICY, NOW
+    )
+
+    assert answer["allowed"] == "true"
+    [record] = stored(ports)
+    assert (record.channel, record.line, record.region) == ("chat", "unknown", "unknown")
+    assert record.limit_outcome == "unchecked"
+    assert record.identifier_ciphertext is None
+    assert record.identifier_retain_until is None
+    assert ports.vault.seal_calls == 0  # type: ignore[attr-defined]
+    assert ports.limits.windows == {}  # type: ignore[attr-defined]
+    assert_nothing_claimed_without_its_record(ports)
+
+
+def test_a_connect_chat_on_a_registered_chat_line_is_registered_on_it(ports: IngestPorts) -> None:
+    """P8: the entry is the chat line the flow names (`lineAddress`), when it names one."""
+    connect_ingress.contact_flow(
+        connect_chat_event("chat-contact-2", lineAddress="web-chat"), lambda: ports, lambda: POLICY, NOW
+    )
+    [record] = stored(ports)
+    assert record.line == "web-chat"
+
+
+def test_a_connect_chat_invoked_twice_is_one_record(ports: IngestPorts) -> None:
+    """P8: a flow may invoke the function again (a retry, a second block): one contact, one record."""
+    for _ in range(2):
+        connect_ingress.contact_flow(connect_chat_event("chat-contact-3"), lambda: ports, lambda: POLICY, NOW)
+    assert len(stored(ports)) == 1
+
+
+def test_a_withheld_number_still_seals_the_call_reference_for_a_disclosure(ports: IngestPorts) -> None:
+    """Only a web chat goes without ciphertext: behind a withheld caller's reference the telephone
+    provider still knows the number (P7)."""
+    admit_contact(call(None), ports, POLICY, NOW)
+    [record] = stored(ports)
+    assert record.identifier_ciphertext is not None
+
+
+# ---------------------------------------------------------------- transcript order (P8)
+
+
+def chat_parts(ports: IngestPorts) -> TranscriptPorts:
+    admit_contact(call(sid="chat-order"), ports, POLICY, NOW)
+    return transcripts_for(ports)
+
+
+def texts_in_order(transcripts: TranscriptPorts) -> list[str]:
+    """The stored parts' texts in `seq` order, as the reader's Query returns them."""
+    store = transcripts.transcripts.parts  # type: ignore[attr-defined]
+    return [transcripts.sealer.sealed[store[key][1]][2] for key in sorted(store)]  # type: ignore[attr-defined]
+
+
+def test_m7_and_m16_sent_in_the_same_millisecond_are_both_stored_in_send_order(ports: IngestPorts) -> None:
+    """P8: `seq` came from the send time plus a CRC of the part id; m7 and m16 got the same number and
+    m16 was dropped as a duplicate of m7. Now the contact's counter tells them apart, in arrival order."""
+    transcripts = chat_parts(ports)
+    ref = identifiers.reference("chat-order")
+    m7 = TranscriptPart("chat", ref, "contact", "Ik kan niet slapen.", NOW, part_id="m7")
+    m16 = TranscriptPart("chat", ref, "contact", "Al weken niet.", NOW, part_id="m16")
+
+    assert add_transcript_part(m7, transcripts, POLICY, NOW)
+    assert add_transcript_part(m16, transcripts, POLICY, NOW)
+
+    assert texts_in_order(transcripts) == ["Ik kan niet slapen.", "Al weken niet."]
+
+
+@pytest.mark.parametrize("again", ["m7", "m16"])
+def test_a_redelivery_of_m7_or_m16_is_stored_once(ports: IngestPorts, again: str) -> None:
+    """P8: word for word means once: a redelivered message, however late, is not stored again."""
+    transcripts = chat_parts(ports)
+    ref = identifiers.reference("chat-order")
+    parts = {
+        "m7": TranscriptPart("chat", ref, "contact", "Ik kan niet slapen.", NOW, part_id="m7"),
+        "m16": TranscriptPart("chat", ref, "contact", "Al weken niet.", NOW, part_id="m16"),
+    }
+    add_transcript_part(parts["m7"], transcripts, POLICY, NOW)
+    add_transcript_part(parts["m16"], transcripts, POLICY, NOW)
+
+    later = NOW + timedelta(seconds=30)
+    assert not add_transcript_part(parts[again], transcripts, POLICY, later)
+    assert not add_transcript_part(parts[again], transcripts, POLICY, later + timedelta(hours=1))
+
+    assert texts_in_order(transcripts) == ["Ik kan niet slapen.", "Al weken niet."]
+
+
+def test_many_messages_in_one_second_keep_their_send_order(ports: IngestPorts) -> None:
+    """P8: a platform that sends whole seconds: forty messages in one second read in the order sent."""
+    transcripts = chat_parts(ports)
+    ref = identifiers.reference("chat-order")
+    for i in range(40):
+        add_transcript_part(
+            TranscriptPart("chat", ref, "contact", f"t{i}", NOW, f"m{i}"), transcripts, POLICY, NOW
+        )
+    assert texts_in_order(transcripts) == [f"t{i}" for i in range(40)]
+
+
+def test_a_message_redelivered_late_keeps_its_place_by_send_time(ports: IngestPorts) -> None:
+    """P8: m1 failed and arrives again after m2: it is still read first, being sent first."""
+    transcripts = chat_parts(ports)
+    ref = identifiers.reference("chat-order")
+    m1 = TranscriptPart("chat", ref, "contact", "eerst", NOW, part_id="m1")
+    m2 = TranscriptPart("chat", ref, "volunteer", "daarna", NOW + timedelta(seconds=2), part_id="m2")
+    transcripts.sealer.fail_next = 1  # type: ignore[attr-defined]
+    with pytest.raises(DependencyError):
+        add_transcript_part(m1, transcripts, POLICY, NOW)
+    assert add_transcript_part(m2, transcripts, POLICY, NOW + timedelta(seconds=2))
+    assert add_transcript_part(m1, transcripts, POLICY, NOW + timedelta(seconds=5))
+    assert not add_transcript_part(m1, transcripts, POLICY, NOW + timedelta(seconds=6))
+    assert texts_in_order(transcripts) == ["eerst", "daarna"]
+
+
+def test_a_part_that_failed_after_its_number_is_stored_under_it_once_when_redelivered(
+    ports: IngestPorts,
+) -> None:
+    """P8: nothing is lost when storing fails after the part got its number: the redelivery stores it
+    under that number, once, and the counter moved only once."""
+    transcripts = chat_parts(ports)
+    ref = identifiers.reference("chat-order")
+    part = TranscriptPart("chat", ref, "contact", "Hallo?", NOW, part_id="m1")
+    transcripts.transcripts.fail_next = 1  # type: ignore[attr-defined]
+    with pytest.raises(DependencyError):
+        add_transcript_part(part, transcripts, POLICY, NOW)
+    assert add_transcript_part(part, transcripts, POLICY, NOW + timedelta(seconds=3))
+    assert not add_transcript_part(part, transcripts, POLICY, NOW + timedelta(seconds=4))
+    assert len(transcripts.transcripts.parts) == 1  # type: ignore[attr-defined]
+    assert ports.references.parts == {next(iter(ports.references.entries)): 1}  # type: ignore[attr-defined]
+
+
+def test_every_seq_sorts_after_the_parts_numbered_by_the_old_scheme(ports: IngestPorts) -> None:
+    """P8: reads keep working for a chat that went on across the change: an old part's `seq` was its send
+    time in ms * 1000 + CRC (below 2.6e17 even in year 9999); every new one is above all of them."""
+    transcripts = chat_parts(ports)
+    ref = identifiers.reference("chat-order")
+    add_transcript_part(TranscriptPart("chat", ref, "contact", "nieuw", NOW, "m9"), transcripts, POLICY, NOW)
+    [(_, seq)] = transcripts.transcripts.parts  # type: ignore[attr-defined]
+    old_scheme_max = int(datetime.max.replace(tzinfo=UTC).timestamp() * 1000) * 1000 + 999
+    assert seq > old_scheme_max
+
+
+def test_m7_and_m16_through_the_chat_webhook(ports: IngestPorts) -> None:
+    """P8, through the webhook: both answered 201 (stored), their redeliveries 200 (already there)."""
+    transcripts = transcripts_for(ports)
+    session = {"session_id": "sess-m7-m16", "timestamp": "2026-11-29T23:59:00Z"}
+    opened = {"type": "chat.started", "channel": "web-chat", "client_ip": "203.0.113.9", **session}
+    m7 = {"type": "chat.message", "message_id": "m7", "sender": "contact", "text": "een", **session}
+    m16 = {"type": "chat.message", "message_id": "m16", "sender": "contact", "text": "twee", **session}
+
+    codes = [handle_chat(ports, transcripts, event)["statusCode"] for event in (opened, m7, m16, m16, m7)]
+
+    assert codes == [200, 201, 201, 200, 200]
+    assert texts_in_order(transcripts) == ["een", "twee"]
+
+
+# ---------------------------------------------------------------- all or nothing (P8, P10)
+
+
+def test_when_neither_store_nor_buffer_works_the_reference_and_slot_are_given_back(
+    ports: IngestPorts,
+) -> None:
+    """P8, P10: left claimed, a provider retry was answered "duplicate" for a contact that existed
+    nowhere, and the contact counted against the person's limit."""
+    ports.contacts.fail_next = 1  # type: ignore[attr-defined]
+    ports.buffer.fail_next = 1  # type: ignore[attr-defined]
+
+    first = admit_contact(call(sid="CA-lost"), ports, POLICY, NOW)
+
+    assert first.allowed, "fail open: the person is connected"
+    assert not first.kept
+    assert ports.references.entries == {}  # type: ignore[attr-defined]
+    assert ports.limits.windows == {}  # type: ignore[attr-defined]
+
+    retry = admit_contact(call(sid="CA-lost"), ports, POLICY, NOW + timedelta(seconds=10))
+    assert not retry.duplicate
+    assert retry.kept
+    assert retry.contacts_last_24h == 1, "the lost contact did not count"
+    assert [r.id for r in stored(ports)] == [retry.contact_id]
+    assert_nothing_claimed_without_its_record(ports)
+
+
+def test_a_limited_contact_that_cannot_be_kept_gives_back_its_reference_and_takes_no_slot(
+    ports: IngestPorts,
+) -> None:
+    """P10: a limited contact takes no slot, so there is none to give back; its reference is."""
+    for i in range(3):
+        admit_contact(call(sid=f"CA-full{i}"), ports, POLICY, NOW)
+    ports.contacts.fail_next = 1  # type: ignore[attr-defined]
+    ports.buffer.fail_next = 1  # type: ignore[attr-defined]
+
+    admission = admit_contact(call(sid="CA-fourth"), ports, POLICY, NOW)
+
+    assert not admission.allowed
+    assert not admission.kept
+    assert_nothing_claimed_without_its_record(ports)
+
+
+@pytest.mark.parametrize("failing", ["seal", "pseudonym", "settle", "put"])
+def test_an_unforeseen_error_after_the_claim_gives_everything_back_and_raises(
+    ports: IngestPorts, failing: str
+) -> None:
+    """P8, P10: a bug or a value no adapter expected (the e-mail local part that raised UnicodeEncodeError in
+    KMS): whatever it is, nothing stays claimed without its record, and the error reaches the handler."""
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise UnicodeEncodeError("utf-8", "x", 0, 1, "surrogates not allowed")
+
+    target = {
+        "seal": (ports.vault, "seal"),
+        "pseudonym": (ports.vault, "pseudonym"),
+        "settle": (ports.references, "settle"),
+        "put": (ports.contacts, "put_if_absent"),
+    }[failing]
+    setattr(target[0], target[1], broken)
+
+    with pytest.raises(UnicodeEncodeError):
+        admit_contact(call(sid="CA-bug"), ports, POLICY, NOW)
+
+    assert ports.references.entries == {}  # type: ignore[attr-defined]
+    assert ports.limits.windows == {}  # type: ignore[attr-defined]
+    assert_nothing_claimed_without_its_record(ports)
+
+
+def test_a_release_that_fails_too_is_logged_and_the_person_still_connected(
+    ports: IngestPorts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Fail open for people (DESIGN), P2: when even the release fails, the person is connected, an
+    operator is alerted by a critical log line, and that line names no identifier."""
+    ports.contacts.fail_next = 1  # type: ignore[attr-defined]
+    ports.buffer.fail_next = 1  # type: ignore[attr-defined]
+
+    def down(*args: object) -> None:
+        raise DependencyError("dynamodb: DeleteItem failed")
+
+    ports.references.release = down  # type: ignore[method-assign]
+    ports.limits.release = down  # type: ignore[method-assign]
+    with caplog.at_level("INFO"):
+        admission = admit_contact(call("06-12345678", sid="CAsecret"), ports, POLICY, NOW)
+
+    assert admission.allowed
+    assert not admission.kept
+    critical = [r.getMessage() for r in caplog.records if r.levelname == "CRITICAL"]
+    assert "Reference of an unkept contact not given back" in critical
+    assert "Limit slot of an unkept contact not given back" in critical
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    for form in [*NUMBER_FORMATS, "31612345678", "CAsecret"]:
+        assert form not in logged
+
+
+def test_a_reference_claimed_by_a_later_contact_is_not_given_back(ports: IngestPorts) -> None:
+    """P8: the release is conditional on the contact id: it never removes another contact's claim."""
+    entry_key = ports.vault.reference_key(identifiers.reference("CA-other"))
+    admit_contact(call(sid="CA-other"), ports, POLICY, NOW)
+    ports.references.release(entry_key, "0" * 32)
+    assert entry_key in ports.references.entries  # type: ignore[attr-defined]
+
+
+def test_an_office_call_that_cannot_be_stored_gives_its_reference_back(routed: IngestPorts) -> None:
+    """P11, all or nothing: an office record that was not stored leaves no reference claimed either."""
+    routed.office.fail_next = 1  # type: ignore[attr-defined]
+    admission = admit_contact(call(to="+31201234567", sid="CA-office"), routed, POLICY, NOW)
+    assert admission.allowed
+    assert not admission.kept
+    assert routed.references.entries == {}  # type: ignore[attr-defined]
+    retry = admit_contact(call(to="+31201234567", sid="CA-office"), routed, POLICY, NOW)
+    assert not retry.duplicate
+    assert list(routed.office.items) == [retry.contact_id]  # type: ignore[attr-defined]
+
+
+def test_a_chat_start_that_cannot_be_kept_answers_503_and_its_retry_registers_it(ports: IngestPorts) -> None:
+    """P8: the platform retries on 5xx; answered 200, its messages would have found no contact (404)."""
+    transcripts = transcripts_for(ports)
+    session = {"session_id": "sess-lost", "timestamp": "2026-11-29T23:59:00Z"}
+    opened = {"type": "chat.started", "channel": "web-chat", "client_ip": "203.0.113.9", **session}
+    said = {"type": "chat.message", "message_id": "m1", "sender": "contact", "text": "Hoi", **session}
+    ports.contacts.fail_next = 1  # type: ignore[attr-defined]
+    ports.buffer.fail_next = 1  # type: ignore[attr-defined]
+
+    assert handle_chat(ports, transcripts, opened)["statusCode"] == 503
+    assert_nothing_claimed_without_its_record(ports)
+
+    assert handle_chat(ports, transcripts, opened)["statusCode"] == 200
+    assert handle_chat(ports, transcripts, said)["statusCode"] == 201
+    [record] = stored(ports)
+    [(contact_id, _)] = transcripts.transcripts.parts  # type: ignore[attr-defined]
+    assert contact_id == record.id
+    assert_nothing_claimed_without_its_record(ports)
+
+
+def test_a_mail_whose_registration_cannot_be_kept_is_retried_and_no_body_kept_before(
+    routed: IngestPorts,
+) -> None:
+    """P8: the intake raises so S3 retries; no body is kept under a contact that exists nowhere, the
+    raw mail waits, and the retry registers the mail and keeps its body once."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "m/lost", a_mail("lost"))
+    routed.contacts.fail_next = 1  # type: ignore[attr-defined]
+    routed.buffer.fail_next = 1  # type: ignore[attr-defined]
+
+    with pytest.raises(RegistrationNotKeptError):
+        mail_ingress.receive(
+            "bucket", "m/lost", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+        )
+    assert transcripts.transcripts.parts == {}, "no body under a contact that exists nowhere"  # type: ignore[attr-defined]
+    assert list(mail.versions) == [("bucket", "m/lost")], "the raw mail waits for the retry"
+    assert_nothing_claimed_without_its_record(routed)
+
+    assert mail_ingress.receive(
+        "bucket", "m/lost", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+    )
+    [record] = stored(routed)
+    assert [key[0] for key in transcripts.transcripts.parts] == [record.id]  # type: ignore[attr-defined]
+    assert_nothing_claimed_without_its_record(routed)
+
+
+# ---------------------------------------------------------------- e-mail edge cases (P3, P8)
+
+
+def raw_mail(sender: bytes, message_id: str = "<edge@example.nl>", body: str = "Hoi", top: str = "") -> bytes:
+    """A mail as an SMTPUTF8 sender writes it: UTF-8 straight in the headers (RFC 6532)."""
+    return (
+        top.encode()
+        + b"From: "
+        + sender
+        + f"\r\nTo: {MAILBOX}\r\nMessage-ID: {message_id}\r\nDate: Sun, 29 Nov 2026 11:00:00 +0000\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "identifier"),
+    [
+        ("jösé@example.nl".encode(), "jösé@example.nl"),
+        ("José <jösé@example.nl>".encode(), "jösé@example.nl"),
+        ("jan@exämple.nl".encode(), "jan@xn--exmple-cua.nl"),
+        ("Jan <JAN@EXÄMPLE.NL>".encode(), "jan@xn--exmple-cua.nl"),
+    ],
+)
+def test_a_mail_from_a_utf8_address_is_registered_and_its_body_kept(
+    routed: IngestPorts, sender: bytes, identifier: str
+) -> None:
+    """A UTF-8 local part raised UnicodeEncodeError in the vault after the reference was claimed (the
+    retry then stored the body under a contact that was never registered); a UTF-8 domain made the
+    mail be deleted unread. Both are taken in now, the address in one normal form (P3, P10)."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "m/utf8", raw_mail(sender))
+
+    assert mail_ingress.receive(
+        "bucket", "m/utf8", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+    )
+
+    [record] = stored(routed)
+    sealed = routed.vault.sealed[record.identifier_ciphertext]  # type: ignore[attr-defined]
+    assert sealed[2].reveal() == identifier
+    assert [key[0] for key in transcripts.transcripts.parts] == [record.id]  # type: ignore[attr-defined]
+    assert mail.versions == {}
+    assert_nothing_claimed_without_its_record(routed)
+
+
+def test_both_spellings_of_an_idn_domain_count_as_one_sender(routed: IngestPorts) -> None:
+    """P10: `exämple.nl` and `xn--exmple-cua.nl` are one domain, so one sender, one count (and SES's
+    DMARC verdict is matched in either spelling)."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    verdict = "Authentication-Results: amazonses.com; spf=pass; dmarc=pass header.from={}\r\n"
+    for i, (sender, domain) in enumerate(
+        [("jan@exämple.nl", "exämple.nl"), ("jan@xn--exmple-cua.nl", "xn--exmple-cua.nl")] * 2
+    ):
+        mail.put("bucket", f"m/{i}", raw_mail(sender.encode(), f"<idn{i}@x>", top=verdict.format(domain)))
+        mail_ingress.receive(
+            "bucket", f"m/{i}", mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+        )
+    assert sorted(r.limit_outcome for r in stored(routed)) == ["allowed", "allowed", "allowed", "limited"]
+
+
+def test_a_new_mail_under_an_old_message_id_is_a_new_contact(routed: IngestPorts) -> None:
+    """P3, P8: a Message-ID is only the sender's claim: a new mail reusing one was appended to the old
+    contact's transcript. Now it is a contact of its own, with its own body."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    mail.put("bucket", "m/old", raw_mail(b"jan@example.nl", "<same@example.nl>", body="Eerste brief"))
+    mail.put("bucket", "m/new", raw_mail(b"ander@example.nl", "<same@example.nl>", body="Iets heel anders"))
+
+    for key in ("m/old", "m/new"):
+        assert mail_ingress.receive(
+            "bucket", key, mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW
+        )
+
+    records = stored(routed)
+    assert len(records) == 2
+    by_contact = {key[0] for key in transcripts.transcripts.parts}  # type: ignore[attr-defined]
+    assert by_contact == {r.id for r in records}, "one body under each contact"
+
+
+def test_the_same_mail_delivered_again_is_one_contact(routed: IngestPorts) -> None:
+    """P8: S3 notifying twice, or SES receiving the same mail twice (new trace headers on top): one
+    contact, one body."""
+    transcripts = transcripts_for(routed)
+    mail = InMemoryRawMail()
+    same = raw_mail(b"jan@example.nl", "<once@example.nl>", body="Een keer")
+    trace = "Received: from mx{} by inbound-smtp.eu-west-1.amazonaws.com\r\nX-SES-Spam-Verdict: PASS\r\n"
+    deliveries = [("m/a", same), ("m/a", same), ("m/b", trace.format(1).encode() + same)]
+    deliveries.append(("m/c", trace.format(2).encode() + same))
+    for key, raw in deliveries:
+        mail.put("bucket", key, raw)
+        mail_ingress.receive("bucket", key, mail, lambda: routed, lambda: transcripts, lambda: POLICY, NOW)
+    assert len(stored(routed)) == 1
+    assert len(transcripts.transcripts.parts) == 1  # type: ignore[attr-defined]
+    assert mail.versions == {}

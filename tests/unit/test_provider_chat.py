@@ -381,3 +381,22 @@ def test_a_timestamp_that_is_no_time_at_all_is_a_400_naming_the_field_not_the_va
         chat.parse_event(body(started(timestamp=timestamp)))
     assert "timestamp:" in str(raised.value)
     assert str(timestamp) not in str(raised.value)
+
+
+@pytest.mark.parametrize("field", ["session_id", "message_id", "text"])
+def test_a_string_that_is_no_text_is_refused_naming_the_field_only(field: str) -> None:
+    """P3, P8: JSON can carry a lone surrogate ("\\ud83d"); no such string can be keyed or encrypted,
+    so it is refused (400) before anything is claimed, and the refusal shows no value."""
+    document = {
+        "type": "chat.message",
+        "session_id": "s-1",
+        "message_id": "m-1",
+        "sender": "contact",
+        "text": "hoi",
+        "timestamp": "2026-03-01T12:00:00Z",
+    }
+    raw = json.dumps(document).replace(f'"{document[field]}"', '"0612345678\\ud83d"').encode()
+    with pytest.raises(MalformedEvent) as raised:
+        chat.parse_event(raw)
+    assert str(raised.value).startswith(f"invalid event: {field}: ")
+    assert "0612345678" not in str(raised.value)

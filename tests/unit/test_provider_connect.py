@@ -123,6 +123,85 @@ def test_a_withheld_or_non_phone_customer_has_no_identifier(endpoint: Any) -> No
     assert connect.contact_flow_event(flow_event(CustomerEndpoint=endpoint), NOW).identifier is None
 
 
+def chat_flow_event(**contact_data: Any) -> dict[str, Any]:
+    """A CHAT contact's flow event as Connect sends it: no endpoints at all (the Lambda developer
+    guide's and @types/aws-lambda's `ConnectContactFlowEvent`: `CustomerEndpoint` and
+    `SystemEndpoint` are null for a chat), initiated through the `StartChatContact` API."""
+    data: dict[str, Any] = {
+        "Attributes": {},
+        "Channel": "CHAT",
+        "ContactId": CONTACT_ID,
+        "CustomerEndpoint": None,
+        "InitialContactId": CONTACT_ID,
+        "InitiationMethod": "API",
+        "InstanceARN": "arn:aws:connect:eu-central-1:123456789012:instance/abc",
+        "PreviousContactId": CONTACT_ID,
+        "Queue": None,
+        "SystemEndpoint": None,
+        "MediaStreams": {"Customer": {"Audio": None}},
+    }
+    data.update(contact_data)
+    return {"Details": {"ContactData": data, "Parameters": {}}, "Name": "ContactFlowEvent"}
+
+
+def test_a_connect_chat_without_any_endpoint_is_a_contact_on_the_unknown_line() -> None:
+    """P8: Connect sends a chat with `SystemEndpoint` and `CustomerEndpoint` null. It was refused as
+    malformed, so the flow connected the person but no Connect chat was ever registered."""
+    started = connect.contact_flow_event(chat_flow_event(), NOW)
+    assert started.channel == "chat"
+    assert started.line_address is None
+    assert started.identifier is None
+    assert started.reference_sealed_alone is False, "nothing to recover behind a web chat's ContactId"
+    assert started.provider_reference.reveal() == CONTACT_ID
+    assert started.started_at == NOW
+
+
+def test_a_connect_chat_takes_its_line_from_a_contact_attribute() -> None:
+    """P8 (the entry): set by a "Set contact attributes" block, or by the widget's StartChatContact."""
+    event = chat_flow_event(Attributes={"lineAddress": "hulplijn-chat", "customerName": "Jan"})
+    assert connect.contact_flow_event(event, NOW).line_address == "hulplijn-chat"
+
+
+def test_the_flow_parameter_names_the_line_before_a_contact_attribute() -> None:
+    """P8: the block's own parameter is the more specific naming of the entry."""
+    event = chat_flow_event(Attributes={"lineAddress": "uit-attribuut"})
+    event["Details"]["Parameters"] = {"lineAddress": "uit-parameter"}
+    assert connect.contact_flow_event(event, NOW).line_address == "uit-parameter"
+
+
+@pytest.mark.parametrize("line", ["Geen Slug!", "", "   ", 42, None, {"a": 1}])
+def test_a_chat_line_that_is_no_slug_is_the_unknown_line_not_a_refusal(line: object) -> None:
+    """P8: a line name that is no line is the line `unknown`: the chat is registered all the same."""
+    event = chat_flow_event(Attributes={"lineAddress": line})
+    assert connect.contact_flow_event(event, NOW).line_address is None
+
+
+def test_an_sms_chat_has_the_chatters_number_as_its_identifier() -> None:
+    """A Connect chat over SMS or WhatsApp carries the person's number: counted (P10), sealed (P2)."""
+    event = chat_flow_event(CustomerEndpoint={"Address": "06-12345678", "Type": "TELEPHONE_NUMBER"})
+    started = connect.contact_flow_event(event, NOW)
+    assert started.identifier is not None
+    assert started.identifier.reveal() == CALLER
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        None,
+        {"Address": CALLER + "0", "Type": "TELEPHONE_NUMBER"},
+        {"Address": "06-12345678999", "Type": "TELEPHONE_NUMBER"},
+        {"Type": "TELEPHONE_NUMBER"},
+    ],
+)
+def test_a_call_without_a_usable_system_endpoint_is_a_contact_on_the_unknown_line(system: object) -> None:
+    """P8: registered all the same (never refused for our own number), and nothing shows the number."""
+    started = connect.contact_flow_event(flow_event(SystemEndpoint=system), NOW)
+    assert started.line_address is None
+    assert started.reference_sealed_alone is True, "a caller's ContactId still leads to the number (P7)"
+    for text in (repr(started), str(started)):
+        assert_no_caller_number(text)
+
+
 def test_a_chat_contact_takes_its_line_from_the_flow_parameter() -> None:
     event = flow_event(Channel="CHAT", CustomerEndpoint=None, SystemEndpoint=None)
     event["Details"]["Parameters"] = {"lineAddress": "hulplijn-chat"}
@@ -154,7 +233,6 @@ def test_other_channels_are_refused(channel: str) -> None:
         ({"Details": {}}, "missing Details.ContactData"),
         (flow_event(ContactId=None), "missing Details.ContactData.ContactId"),
         (flow_event(ContactId="x" * 600), "Details.ContactData.ContactId is not a contact reference"),
-        (flow_event(SystemEndpoint=None), "missing Details.ContactData.SystemEndpoint.Address"),
         (flow_event(InitiationTimestamp="gisteren"), "InitiationTimestamp is not an ISO 8601 time"),
     ],
 )
@@ -181,8 +259,6 @@ def test_the_contact_started_never_shows_the_number_or_contact_id() -> None:
 @pytest.mark.parametrize(
     "event",
     [
-        flow_event(SystemEndpoint={"Address": CALLER + "0", "Type": "TELEPHONE_NUMBER"}),
-        flow_event(SystemEndpoint={"Address": "06-12345678999", "Type": "TELEPHONE_NUMBER"}),
         flow_event(ContactId=CONTACT_ID * 20),
         flow_event(InitiationTimestamp=CALLER),
         flow_event(Channel=CALLER),

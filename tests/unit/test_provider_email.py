@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -12,6 +11,7 @@ import pytest
 from helpline.models.events import ContactStarted, TranscriptPart
 from helpline.providers import email as email_provider
 from helpline.providers.errors import MalformedEvent
+from helpline.providers.mail_authentication import sender_authenticated
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SENDER = "jan.de.vries@example.nl"
@@ -56,7 +56,7 @@ def test_a_mail_becomes_a_contact_and_its_text() -> None:
     assert started.identifier is not None
     assert started.identifier.kind == "email"
     assert started.identifier.reveal() == SENDER
-    assert started.provider_reference.reveal() == MESSAGE_ID
+    assert started.provider_reference.reveal().startswith(MESSAGE_ID + " sha256:")
     assert started.started_at == datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
     assert part.channel == "email"
     assert part.provider_reference == started.provider_reference
@@ -146,7 +146,8 @@ def test_without_message_id_the_reference_is_a_stable_hash() -> None:
     raw = mime(message_id=None)
     first, _ = email_provider.parse_message(raw, NOW)
     again, _ = email_provider.parse_message(raw, NOW)
-    assert first.provider_reference.reveal() == "sha256:" + hashlib.sha256(raw).hexdigest()
+    assert first.provider_reference.reveal().startswith("sha256:")
+    assert len(first.provider_reference.reveal()) == len("sha256:") + 64
     assert again.provider_reference == first.provider_reference
     other, _ = email_provider.parse_message(mime(message_id=None, plain="anders\n"), NOW)
     assert other.provider_reference != first.provider_reference
@@ -284,7 +285,7 @@ def trace(*headers: tuple[str, str]) -> list[tuple[str, str]]:
     ],
 )
 def test_spf_or_dkim_with_dmarc_authenticates(value: str) -> None:
-    assert email_provider.sender_authenticated(trace(ses(value)), DOMAIN)
+    assert sender_authenticated(trace(ses(value)), DOMAIN)
 
 
 @pytest.mark.parametrize(
@@ -316,33 +317,31 @@ def test_spf_or_dkim_with_dmarc_authenticates(value: str) -> None:
     ],
 )
 def test_anything_less_does_not_authenticate(value: str) -> None:
-    assert not email_provider.sender_authenticated(trace(ses(value)), DOMAIN)
+    assert not sender_authenticated(trace(ses(value)), DOMAIN)
 
 
 def test_without_any_authentication_results_nobody_is_authenticated() -> None:
-    assert not email_provider.sender_authenticated(trace(), DOMAIN)
-    assert not email_provider.sender_authenticated([], DOMAIN)
+    assert not sender_authenticated(trace(), DOMAIN)
+    assert not sender_authenticated([], DOMAIN)
 
 
 def test_a_forged_ses_header_below_ses_own_counts_for_nothing() -> None:
     """The sender writes `Authentication-Results: amazonses.com; ... pass` into the mail; SES puts its
     own, failing, on top."""
     forged = ses("amazonses.com; spf=pass; dkim=pass header.i=@example.nl; dmarc=pass header.from=example.nl")
-    assert not email_provider.sender_authenticated(trace(ses(SES_FORGED), forged), DOMAIN)
+    assert not sender_authenticated(trace(ses(SES_FORGED), forged), DOMAIN)
 
 
 def test_only_the_topmost_header_counts_and_only_if_it_is_ses_own() -> None:
     passing_elsewhere = ses("mx.example.net; spf=pass; dkim=pass; dmarc=pass header.from=example.nl")
     # No header of SES on top: the first one is someone else's, and a SES-named one below it is forged.
-    assert not email_provider.sender_authenticated(
-        trace(passing_elsewhere, ses(SES_PASS.replace("spfCheck", "x"))), DOMAIN
-    )
+    assert not sender_authenticated(trace(passing_elsewhere, ses(SES_PASS.replace("spfCheck", "x"))), DOMAIN)
     # SES's passing header on top; whatever the sender or another server wrote below does not matter.
     failing_below = ses("amazonses.com; spf=fail; dkim=fail; dmarc=fail header.from=example.nl")
-    assert email_provider.sender_authenticated(trace(ses(SES_PASS), failing_below, passing_elsewhere), DOMAIN)
+    assert sender_authenticated(trace(ses(SES_PASS), failing_below, passing_elsewhere), DOMAIN)
     # Lower in the message (after From) than SES's own: ignored as well.
     headers = [*trace(ses(SES_FORGED)), ses(SES_PASS)]
-    assert not email_provider.sender_authenticated(headers, DOMAIN)
+    assert not sender_authenticated(headers, DOMAIN)
 
 
 @pytest.mark.parametrize(
@@ -360,7 +359,7 @@ def test_only_the_topmost_header_counts_and_only_if_it_is_ses_own() -> None:
     ],
 )
 def test_case_spacing_folding_and_quotes_are_read(name: str, value: str) -> None:
-    assert email_provider.sender_authenticated(trace((name, value)), "Example.NL")
+    assert sender_authenticated(trace((name, value)), "Example.NL")
 
 
 def test_an_unclosed_comment_or_quote_fails_closed_without_an_error() -> None:
@@ -369,7 +368,7 @@ def test_an_unclosed_comment_or_quote_fails_closed_without_an_error() -> None:
         'amazonses.com; spf=pass; dmarc=pass header.from="example.nl',
         "amazonses.com; spf=pass; dmarc=pass (header.from=example.nl",
     ):
-        assert not email_provider.sender_authenticated(trace(ses(value)), DOMAIN)
+        assert not sender_authenticated(trace(ses(value)), DOMAIN)
 
 
 def with_headers(raw: bytes, *headers: tuple[str, str]) -> bytes:
@@ -434,3 +433,91 @@ def test_at_most_so_many_recipients_are_looked_at() -> None:
 def test_the_verdict_never_shows_the_sender() -> None:
     started, _ = email_provider.parse_message(with_headers(mime(), ses(SES_PASS)), NOW)
     assert_no_leak(repr(started))
+
+
+# --- SMTPUTF8 and internationalised addresses, the reference of a mail (P3, P8) -----------------
+
+
+def utf8_mail(
+    sender: bytes, *, top: bytes = b"", message_id: bytes = b"<id@example.nl>", body: bytes = b"Hoi"
+) -> bytes:
+    return (
+        top
+        + b"From: "
+        + sender
+        + b"\r\nTo: "
+        + MAILBOX.encode()
+        + b"\r\nMessage-ID: "
+        + message_id
+        + b"\r\nDate: Sun, 01 Mar 2026 11:30:00 +0100\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + body
+        + b"\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "identifier"),
+    [
+        ("jösé@example.nl", "jösé@example.nl"),
+        ("José <JÖSÉ@example.nl>", "jösé@example.nl"),
+        ("jan@exämple.nl", "jan@xn--exmple-cua.nl"),
+        ("Jan <jan@EXÄMPLE.nl>", "jan@xn--exmple-cua.nl"),
+        ("jan@xn--exmple-cua.nl", "jan@xn--exmple-cua.nl"),
+        ("jan@straße.de", "jan@xn--strae-oqa.de"),
+    ],
+)
+def test_a_utf8_address_in_a_header_is_read_as_the_text_it_is(sender: str, identifier: str) -> None:
+    """P3, P10: RFC 6532 puts UTF-8 straight into headers; the parser kept those bytes as lone
+    surrogates, so a local part could not be encrypted (UnicodeEncodeError) and a domain was "not an
+    e-mail address" (deleted unread). Now one normal form: NFC, lower case, the domain in IDNA."""
+    started, _ = email_provider.parse_message(utf8_mail(sender.encode()), NOW)
+    assert started.identifier is not None
+    assert started.identifier.reveal() == identifier
+    started.identifier.reveal().encode("utf-8")
+
+
+def test_a_latin1_header_is_still_taken_in() -> None:
+    """P8: no standard allows it, old mail programs write it: the mail is not lost for it."""
+    started, _ = email_provider.parse_message(utf8_mail("jöse@example.nl".encode("latin-1")), NOW)
+    assert started.identifier is not None
+    assert started.identifier.reveal() == "jöse@example.nl"
+
+
+def test_an_smtputf8_body_without_a_charset_is_kept_word_for_word() -> None:
+    """P8: a UTF-8 body that names no charset is read as UTF-8, not with its accents replaced."""
+    raw = f"From: a@example.nl\r\nTo: {MAILBOX}\r\n\r\nIk heb het moeilijk, Zoë.\r\n".encode()
+    _, part = email_provider.parse_message(raw, NOW)
+    assert part.text == "Ik heb het moeilijk, Zoë.\n"
+
+
+@pytest.mark.parametrize("written", ["exämple.nl", "xn--exmple-cua.nl", "EXÄMPLE.NL"])
+def test_ses_dmarc_for_an_idn_domain_counts_in_either_spelling(written: str) -> None:
+    """P10: SES may write the `header.from` domain in Unicode or in ASCII; it is one domain."""
+    verdict = f"Authentication-Results: amazonses.com; spf=pass; dmarc=pass header.from={written}\r\n"
+    started, _ = email_provider.parse_message(utf8_mail(b"jan@ex\xc3\xa4mple.nl", top=verdict.encode()), NOW)
+    assert started.sender_authenticated is True
+
+
+def test_a_different_mail_under_the_same_message_id_has_another_reference() -> None:
+    """P8: a Message-ID is the sender's claim; keyed by it alone, a new mail under an old id was
+    appended to the old contact's transcript."""
+    first, _ = email_provider.parse_message(utf8_mail(b"jan@example.nl", body=b"Eerste"), NOW)
+    other, _ = email_provider.parse_message(utf8_mail(b"jan@example.nl", body=b"Tweede"), NOW)
+    assert first.provider_reference != other.provider_reference
+    assert first.provider_reference.reveal().startswith("<id@example.nl> sha256:"), "kept for P7"
+
+
+def test_the_same_mail_received_again_by_ses_has_the_same_reference() -> None:
+    """P8: SES prepends new trace headers to every receipt; the mail is still recognised."""
+    raw = utf8_mail(b"jan@example.nl")
+    trace = b"Received: from mx%d by inbound-smtp.eu-west-1.amazonaws.com\r\nX-SES-Spam-Verdict: PASS\r\n"
+    references = {
+        email_provider.parse_message(mail, NOW)[0].provider_reference
+        for mail in (raw, raw, trace % 1 + raw, trace % 2 + raw)
+    }
+    assert len(references) == 1
+
+
+def test_a_message_id_that_is_no_text_still_gives_a_usable_reference() -> None:
+    started, _ = email_provider.parse_message(utf8_mail(b"jan@example.nl", message_id=b"<\xff\xfe@x>"), NOW)
+    started.provider_reference.reveal().encode("utf-8")

@@ -466,3 +466,16 @@ def test_the_audit_anchor_is_write_once_and_signed_only_by_the_checkpoint_role(
     assert [p for p, _ in who_may(key, "kms:Sign")] == [
         f"arn:aws:iam::{ORG_ACCOUNT}:role/{ORG_STACK}-audit-checkpoint"
     ]
+
+
+def test_only_the_disclosures_role_reads_and_takes_a_result_and_it_may_do_nothing_else_there(
+    org: dict[str, Any],
+) -> None:
+    """P7: the result is read and opened before it is taken (a failed open keeps it), so the role that
+    delivers it needs GetItem beside DeleteItem; no other role of ours touches the results at all."""
+    touching = {
+        logical_id: sorted(str(action) for action in _as_list(statement["Action"]))
+        for logical_id, _, statement in role_statements(org)
+        if "DisclosureResultsTable" in json.dumps(statement.get("Resource"))
+    }
+    assert touching == {"DisclosuresRole": ["dynamodb:DeleteItem", "dynamodb:GetItem"]}

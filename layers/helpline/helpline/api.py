@@ -6,12 +6,19 @@ Three promises, whatever route a function adds:
   so an unauthorised caller learns nothing about the request schema (fail closed, DESIGN.md).
 - Invalid input is HTTP 400 naming each bad field, and never echoes the submitted value: a request
   can hold identifiers, which must not travel back in a response or into a log (P2, P3).
+- A request that fits the schema but breaks a rule no JSON Schema can state (a period too long, a
+  token we never issued, a chat line given a phone number) is 422, naming the rule; every route's
+  OpenAPI answers list it, so the document says what the API does.
+- A body that cannot be read (not JSON, not UTF-8, nested deeper than any of our models) is 400 or 415
+  before anything parses it: hostile input never becomes a 500.
 - Any other failure is a bare 500; details stay out of the response, and the log gets the error type
   and stack only, not the exception's message (which may quote input).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import traceback
 from collections.abc import Mapping, Sequence
@@ -30,12 +37,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from helpline.auth import ROUTE_PERMISSIONS, AccessDenied, Caller, RouteKey, authorize, route_key
+from helpline.models.common import RULE_BROKEN
 
 logger = Logger(child=True)
 
 CALLER_CONTEXT_KEY: Final = "caller"
 INVALID_REQUEST_MESSAGE: Final = "Invalid request"
 INTERNAL_ERROR_MESSAGE: Final = "Internal error"
+RULE_BROKEN_MESSAGE: Final = "Request breaks a rule"
+BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+MAX_BODY_DEPTH: Final = 32
+"""Deeper than any model of ours nests: a body nested 5,000 deep is refused before anything recurses."""
 _PYDANTIC_VALUE_ERROR_PREFIX: Final = "Value error, "
 
 
@@ -90,6 +102,13 @@ def model_response(status: HTTPStatus, model: BaseModel) -> Response[Any]:
     )
 
 
+class UnprocessableRequest(ServiceError):
+    """422: the request fits the schema but breaks a rule it cannot state; `message` names the rule."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(HTTPStatus.UNPROCESSABLE_ENTITY.value, message)
+
+
 class StaffApiResolver(APIGatewayRestResolver):
     """`APIGatewayRestResolver(enable_validation=True)` that authorises before it resolves.
 
@@ -117,13 +136,21 @@ class StaffApiResolver(APIGatewayRestResolver):
         return no_store(denial if denial is not None else await super().resolve_async(event, context))
 
     def _admit(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Put the permitted caller in the context (None), or return the denial answer."""
+        """Put the permitted caller in the context (None), or return the denial or refusal answer.
+
+        Access first, so an unauthorised caller learns nothing about what a body should look like.
+        """
         try:
             caller = authorize(event, self._permissions)
         except AccessDenied as denial:
             route = route_key(event, self._permissions)
             logger.info("Access denied", extra={"status": denial.status, "route": route})
             return denial_response(denial)
+        unreadable = body_problem(event)
+        if unreadable is not None:
+            status, message = unreadable
+            logger.info("Unreadable body", extra={"status": status.value, "problem": message})
+            return error_response(status, message)
         self.context[CALLER_CONTEXT_KEY] = caller
         return None
 
@@ -153,12 +180,79 @@ def current_caller(app: APIGatewayRestResolver) -> Caller:
 
 def denial_response(denial: AccessDenied) -> dict[str, Any]:
     """The REST proxy answer for a denial, shaped as Powertools shapes its own answers."""
+    return error_response(HTTPStatus(denial.status), denial.message)
+
+
+def error_response(status: HTTPStatus, message: str) -> dict[str, Any]:
+    """A REST proxy answer with an `ErrorBody`, for answers given before Powertools resolves."""
     return {
-        "statusCode": denial.status,
-        "body": json.dumps({"message": denial.message}, separators=(",", ":")),
+        "statusCode": status.value,
+        "body": json.dumps({"message": message}, separators=(",", ":")),
         "isBase64Encoded": False,
         "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
     }
+
+
+def body_problem(event: Mapping[str, Any]) -> tuple[HTTPStatus, str] | None:
+    """Why the body of a POST/PUT/PATCH cannot be read as our JSON, or None if it can (or there is none).
+
+    Powertools would raise on these inside its own parsing (ValueError on multipart without a boundary,
+    UnicodeDecodeError on `\\xff`, RecursionError on JSON nested 5,000 deep), which ends as a 500.
+    A body that is JSON but does not fit the model is left to Powertools' validation (400 by field).
+    """
+    body = event.get("body")
+    if str(event.get("httpMethod", "")).upper() not in BODY_METHODS or body in (None, ""):
+        return None
+    media_type = _header(event, "content-type").split(";")[0].strip().lower()
+    if media_type and media_type != content_types.APPLICATION_JSON and not media_type.endswith("+json"):
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json"
+    text = _body_text(body, bool(event.get("isBase64Encoded")))
+    if text is None:
+        return HTTPStatus.BAD_REQUEST, "Body is not valid UTF-8"
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        return HTTPStatus.BAD_REQUEST, "Body is nested too deeply"
+    except ValueError:
+        return None  # not JSON: Powertools' validation says so, as for every other invalid body
+    if _depth_exceeds(document, MAX_BODY_DEPTH):
+        return HTTPStatus.BAD_REQUEST, "Body is nested too deeply"
+    return None
+
+
+def _header(event: Mapping[str, Any], name: str) -> str:
+    headers = event.get("headers") or {}
+    for key, value in headers.items():
+        if key.lower() == name and isinstance(value, str):
+            return value
+    return ""
+
+
+def _body_text(body: Any, base64_encoded: bool) -> str | None:
+    """The body as text, or None when it is not UTF-8 (or claims base64 and is not)."""
+    try:
+        raw = base64.b64decode(body, validate=True) if base64_encoded else body
+        if isinstance(raw, bytes):
+            return raw.decode("utf-8")
+        text = str(raw)
+        text.encode("utf-8")  # lone surrogates from a lenient decoder upstream are not UTF-8 either
+        return text
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def _depth_exceeds(document: Any, limit: int) -> bool:
+    """True when `document` nests lists or objects deeper than `limit`; iterative, so never recurses."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> list[FieldProblem]:
@@ -197,6 +291,12 @@ def _json_error(status: HTTPStatus, body: ErrorBody) -> Response[Any]:
 
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
     problems = describe_validation_errors(error.errors())
+    details = [detail for detail in error.errors() if isinstance(detail, Mapping)]
+    if details and all(detail.get("type") == RULE_BROKEN for detail in details):
+        logger.info("Rule broken", extra={"fields": [_field(detail) for detail in details]})
+        return _json_error(
+            HTTPStatus.UNPROCESSABLE_ENTITY, ErrorBody(message=RULE_BROKEN_MESSAGE, errors=problems)
+        )
     # Only fields the model declares are named in the log: an unexpected key is itself input.
     fields = [
         "(unexpected field)" if detail.get("type") == "extra_forbidden" else _field(detail)

@@ -9,6 +9,7 @@ one person for the daily limit (P10) and one value for a disclosure (P7).
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,11 @@ IdentifierKind = Literal["phone", "email", "ip", "reference"]
 """`reference`: a provider's id for the contact (CallSid, Connect ContactId, chat session id,
 e-mail Message-ID). It leads back to a person through the provider, so it is an identifier too."""
 DEFAULT_REGION = "NL"
+MAX_REFERENCE_LENGTH = 512
+MAX_LABEL_LENGTH = 63
+MAX_DOMAIN_LENGTH = 253
+_IDEOGRAPHIC_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+"""Dots other scripts write between labels, read as "." (as IDNA does)."""
 
 
 class InvalidIdentifierError(ValueError):
@@ -59,17 +65,72 @@ def phone(raw: str, default_region: str = DEFAULT_REGION) -> Identifier:
     return Identifier("phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+def _is_text(value: str) -> bool:
+    """Whether `value` is valid Unicode: no lone surrogate (what JSON or a byte parser may produce).
+
+    Such a value cannot be encoded as UTF-8, so keying, counting or encrypting it would raise
+    `UnicodeEncodeError` halfway through an intake: it is refused here, as not an identifier.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _ascii_label(label: str) -> str:
+    """One domain label in its ASCII form (IDNA), lower case.
+
+    Python's `idna` codec (IDNA 2003) is used, which also maps compatibility forms (full-width
+    letters) and case as UTS 46 does. Where IDNA 2003 would turn the label into another name (ß to
+    "ss", final sigma to sigma, joiners dropped) the label is kept as written and Punycode-encoded, as
+    IDNA 2008 does: `straße.de` and `strasse.de` are different domains, and a disclosure (P7) must
+    name the address the mail came from. Raises `UnicodeError` for a label DNS cannot hold.
+    """
+    if not label:
+        raise UnicodeError("empty label")
+    written = unicodedata.normalize("NFKC", label).lower()
+    encoded = label.encode("idna").decode("ascii").lower()
+    if written.isascii() or encoded.encode("ascii").decode("idna") == written:
+        return encoded
+    punycode = "xn--" + written.encode("punycode").decode("ascii")
+    if len(punycode) > MAX_LABEL_LENGTH:
+        raise UnicodeError("label too long")
+    return punycode
+
+
 def email(raw: str) -> Identifier:
-    """An e-mail address, lower-cased, its domain in IDNA (ASCII) form."""
+    """An e-mail address: its local part in NFC and lower case, its domain in IDNA (ASCII) form.
+
+    A UTF-8 local part (`jösé@example.nl`, RFC 6531 SMTPUTF8) is kept in Unicode, normalised to NFC
+    so that one address typed two ways is one person for the daily limit (P10); an internationalised
+    domain (`jan@exämple.nl`) becomes its ASCII form (`xn--exmple-cua.nl`), so that both spellings of
+    it are one address too (`_ascii_label`).
+    """
     text = raw.strip()
     local, at, domain = text.rpartition("@")
-    if not at or not local or not domain or any(c.isspace() for c in text):
+    if not at or not local or not domain or any(c.isspace() for c in text) or not _is_text(text):
         raise InvalidIdentifierError("not an e-mail address")
+    return Identifier("email", f"{unicodedata.normalize('NFC', local).lower()}@{ascii_domain(domain)}")
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain name in its ASCII (IDNA) form, lower case, without the root's dot (`_ascii_label`).
+
+    Raises `InvalidIdentifierError` for what cannot be a domain (an empty or too long label).
+    """
+    if not _is_text(domain):
+        raise InvalidIdentifierError("not an e-mail domain")
+    labels = domain.translate(_IDEOGRAPHIC_STOPS).split(".")
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()  # the root's dot: `example.nl.` is `example.nl`
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
+        ascii_name = ".".join(_ascii_label(label) for label in labels)
     except UnicodeError:
         raise InvalidIdentifierError("not an e-mail domain") from None
-    return Identifier("email", f"{local.lower()}@{ascii_domain.lower()}")
+    if len(ascii_name) > MAX_DOMAIN_LENGTH:
+        raise InvalidIdentifierError("not an e-mail domain")
+    return ascii_name
 
 
 def ip_address(raw: str) -> Identifier:
@@ -84,8 +145,8 @@ def ip_address(raw: str) -> Identifier:
 
 
 def reference(raw: str) -> Identifier:
-    """A provider reference, kept as given (trimmed)."""
+    """A provider reference, kept as given (trimmed): 1 to 512 characters of valid Unicode."""
     text = raw.strip()
-    if not text or len(text) > 512:
+    if not text or len(text) > MAX_REFERENCE_LENGTH or not _is_text(text):
         raise InvalidIdentifierError("not a provider reference")
     return Identifier("reference", text)

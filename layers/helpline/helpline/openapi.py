@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from helpline.api import BODY_METHODS
 from helpline.openapi_webhooks import webhook_spec
 from helpline.routes.audit import create_audit_app
 from helpline.routes.contacts import create_contacts_app
@@ -34,6 +36,11 @@ DESCRIPTION: Final = (
 )
 SECURITY_SCHEME: Final = "cognito"
 UNPROCESSABLE_ENTITY: Final = "422"
+POWERTOOLS_VALIDATION_SCHEMA: Final = "HTTPValidationError"
+WEBHOOK_PREFIX: Final = "/webhooks/"
+NOT_FOUND: Final = HTTPStatus.NOT_FOUND
+BAD_REQUEST: Final = HTTPStatus.BAD_REQUEST
+UNSUPPORTED_MEDIA_TYPE: Final = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 SCHEMA_REF_PREFIX: Final = "#/components/schemas/"
 POWERTOOLS_ERROR_SCHEMAS: Final = (
     "HTTPValidationError",
@@ -91,24 +98,62 @@ def build_spec(
     webhooks = webhook_spec()
     _merge_into(merged.setdefault("paths", {}), webhooks["paths"], "path")
     _merge_into(merged["components"].setdefault("schemas", {}), webhooks["components"]["schemas"], "schema")
-    _drop_unprocessable_entity(merged)
+    _drop_powertools_validation_answers(merged)
+    _document_resolver_answers(merged)
     return merged
 
 
-def _drop_unprocessable_entity(spec: dict[str, Any]) -> None:
-    """Remove the 422 answers Powertools documents for validation: `helpline.api` answers 400.
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, operations in spec.get("paths", {}).items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+    ]
 
-    Then drop Powertools' own error schemas that nothing refers to any more.
+
+def _drop_powertools_validation_answers(spec: dict[str, Any]) -> None:
+    """Remove the 422 answers Powertools documents for its validation: `helpline.api` answers 400.
+
+    A 422 a route declares itself (a rule the schema cannot state) stays. Then drop Powertools' own
+    error schemas that nothing refers to any more.
     """
-    for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
-            if isinstance(operation, dict):
-                operation.get("responses", {}).pop(UNPROCESSABLE_ENTITY, None)
+    for _, _, operation in _operations(spec):
+        responses = operation.get("responses", {})
+        if POWERTOOLS_VALIDATION_SCHEMA in json.dumps(responses.get(UNPROCESSABLE_ENTITY, {})):
+            del responses[UNPROCESSABLE_ENTITY]
     schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
     for name in POWERTOOLS_ERROR_SCHEMAS:  # referrers first, so their referents go too
         definition = schemas.pop(name, None)
         if definition is not None and f'{SCHEMA_REF_PREFIX}{name}"' in json.dumps(spec):
             schemas[name] = definition
+
+
+def _document_resolver_answers(spec: dict[str, Any]) -> None:
+    """Add the answers `helpline.api` gives on every staff route of a kind, whatever the route declares.
+
+    - 404 on a route with a path parameter: API Gateway and Powertools match a path segment only when it
+      holds URL-safe characters, so `/contacts/%C2%84/reports` matches no route (and an id may name
+      nothing).
+    - 400 and 415 on a route that takes a body: one that is not UTF-8 JSON, or is nested too deeply,
+      is 400; one sent as another media type is 415.
+    Webhooks are the providers' contract, documented by `helpline.openapi_webhooks` as they are.
+    """
+    for path, method, operation in _operations(spec):
+        if path.startswith(WEBHOOK_PREFIX):
+            continue
+        responses = operation.setdefault("responses", {})
+        answers = [NOT_FOUND] if "{" in path else []
+        if method.upper() in BODY_METHODS:
+            answers += [BAD_REQUEST, UNSUPPORTED_MEDIA_TYPE]
+        for status in answers:
+            responses.setdefault(
+                str(status.value),
+                {
+                    "description": status.phrase,
+                    "content": {"application/json": {"schema": {"$ref": f"{SCHEMA_REF_PREFIX}ErrorBody"}}},
+                },
+            )
 
 
 def _merge_into(target: dict[str, Any], source: dict[str, Any], what: str) -> None:

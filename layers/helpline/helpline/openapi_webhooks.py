@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from helpline.providers import chat
+from helpline.providers.twilio import NON_TERMINAL_STATUSES, TERMINAL_STATUSES
 
 SCHEMA_REF: Final = "#/components/schemas/{model}"
 
@@ -39,7 +40,43 @@ def _signature_header(name: str, description: str) -> dict[str, Any]:
     }
 
 
-def _twilio_operation(summary: str, description: str, operation_id: str) -> dict[str, Any]:
+CALL_SID: Final = {"type": "string", "pattern": "^CA[0-9a-f]{32}$", "description": "Twilio's call id"}
+DIGITS: Final = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+INCOMING_CALL_FORM: Final = {
+    "type": "object",
+    "description": "Twilio's voice request (its other fields are accepted and ignored)",
+    "properties": {
+        "CallSid": CALL_SID,
+        "To": {"type": "string", "description": "The helpline's number, as Twilio writes it"},
+        "From": {"type": "string", "description": "The caller, or a withheld id; stored only encrypted (P3)"},
+    },
+    "required": ["CallSid", "To"],
+    "additionalProperties": {"type": "string"},
+}
+STATUS_CALLBACK_FORM: Final = {
+    "type": "object",
+    "description": (
+        "Twilio's status callback (its other fields are accepted and ignored; an optional `Timestamp` "
+        "must be an RFC 2822 date)"
+    ),
+    "properties": {
+        "CallSid": CALL_SID,
+        "CallStatus": {"type": "string", "enum": sorted(NON_TERMINAL_STATUSES | TERMINAL_STATUSES)},
+        "CallDuration": {**DIGITS, "description": "Seconds"},
+        "SequenceNumber": {**DIGITS, "description": "Order of the callbacks of one call"},
+    },
+    "required": ["CallSid", "CallStatus"],
+    "additionalProperties": {"type": "string"},
+}
+
+
+def _twilio_operation(
+    summary: str,
+    description: str,
+    operation_id: str,
+    form: dict[str, Any],
+    refusals: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "summary": summary,
         "description": description,
@@ -55,15 +92,14 @@ def _twilio_operation(summary: str, description: str, operation_id: str) -> dict
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}}
-                }
+                "application/x-www-form-urlencoded": {"schema": form},
             },
         },
         "responses": {
             "200": {"description": "TwiML", "content": {"text/xml": {"schema": {"type": "string"}}}},
             "403": _message("The request is not signed by Twilio; nothing is written"),
             "413": _message("Body larger than 256 KiB"),
+            **(refusals or {}),
         },
     }
 
@@ -110,8 +146,10 @@ def webhook_spec() -> dict[str, Any]:
             "post": _twilio_operation(
                 "Twilio: an incoming call",
                 "Registers the call (P8) and answers the line's routing (`<Enqueue>`), or, over the daily "
-                "limit (P10), a short Dutch message and `<Hangup/>`.",
+                "limit (P10), a short Dutch message and `<Hangup/>`. A signed call is always answered "
+                "with TwiML that routes it, even when its fields cannot be read: a caller is waiting.",
                 "twilioIncomingCall",
+                INCOMING_CALL_FORM,
             )
         },
         "/webhooks/twilio/status": {
@@ -120,6 +158,16 @@ def webhook_spec() -> dict[str, Any]:
                 "Fills in the end and length of a call; repeats and out-of-order callbacks (SequenceNumber) "
                 "change nothing.",
                 "twilioCallStatus",
+                STATUS_CALLBACK_FORM,
+                {
+                    "400": _message(
+                        "A field is missing or unreadable; the message names it, never its value"
+                    ),
+                    "503": {
+                        "description": "Not stored nor buffered: Twilio retries the callback",
+                        "content": {"text/xml": {"schema": {"type": "string"}}},
+                    },
+                },
             )
         },
     }

@@ -1,12 +1,23 @@
 """De-identification of volunteer reports before they are stored (P5, P8).
 
 P5: a person may say their name, but a volunteer never puts it into a report. P8: nobody can trace a
-report back to a person. So every report passes through `scrub` before anything is stored: `deduce`
-(a de-identifier made for Dutch text) replaces person names, places and addresses, phone numbers,
-e-mail addresses, dates, ages, BSN numbers and URLs with tags such as `[PERSOON-1]` or `[LOCATIE-2]`,
-and a regex pass of our own catches what deduce does not know or splits (IBAN numbers, BSN numbers
-written with separators, phone numbers in every Dutch format, e-mail addresses, URLs), plus any long
-run of digits that is left over.
+report back to a person. So every report passes through `scrub` before anything is stored, in three
+steps:
+
+1. `pre_scrub` (`helpline.scrub_patterns`): HTML read as text, then every contact detail and number
+   replaced by an unnumbered tag: `[TELEFOONNUMMER]` (Dutch, Belgian, German, international),
+   `[EMAILADRES]` (also `jan [at] example [dot] com`), `[URL]`, `[IPADRES]` (v4 and v6), `[IBAN]`,
+   `[BSN]`, `[KENTEKEN]` (every Dutch sidecode) and `[ACCOUNT]` (social media handles).
+2. `deduce` (a de-identifier made for Dutch text) annotates names, places, addresses, dates and
+   institutions; our spans are added to its own: quasi-identifiers by pattern (`helpline.scrub_quasi`:
+   ages, birth dates, schools, workplaces and clubs, house numbers) and names, places and streets that
+   deduce's lists know but its patterns miss (`helpline.scrub_lookups`: `noor`, `ANOUK JANSEN`,
+   `Leiden`, a street without a house number). deduce then redacts them all in one sequence:
+   `[PERSOON-1]`, `[LOCATIE-2]`, `[LEEFTIJD-1]`, `[DATUM-1]`, `[SCHOOL-1]`, `[ORGANISATIE-1]`.
+3. `post_scrub`: any run of seven or more digits left over becomes `[NUMMER]`.
+
+How well: `bench/scrub_quality.py` measures recall and precision per category on a labelled corpus
+(`bench/scrub_corpus.txt`), beside plain deduce.
 
 Loading. `deduce` builds its lookup structures (name, street and place lists as tries) on first use,
 which takes over a minute, and writes them next to its own files: impossible on Lambda's read-only
@@ -19,6 +30,9 @@ without built data of the installed deduce version it raises `ScrubberUnavailabl
 Cold start. Unpickling the structures creates millions of small objects; with the cyclic garbage
 collector running that takes about four times as long, so it is paused while loading, and the loaded
 objects are then frozen out of its reach (`gc.freeze`), so later collections do not walk them (p99).
+Our passes add little to that: `Scrubber()` reads deduce's raw place list (about 10 ms), and the
+pattern and lookup modules are imported only then, so `pre_scrub` alone (`logic.disclosures`)
+compiles only the contact-detail patterns.
 """
 
 from __future__ import annotations
@@ -39,7 +53,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from helpline.scrub_patterns import replace_contact_details
+
+if TYPE_CHECKING:
+    from helpline.scrub_quasi import Found
 
 DEFAULT_DATA_DIR: Final = Path(__file__).resolve().parent / "scrubber_data"
 """Where the layer build puts the structures; `SCRUBBER_DATA_DIR` overrides it."""
@@ -58,66 +77,38 @@ class ScrubberUnavailable(RuntimeError):
 
 
 class _Deidentifier(Protocol):
-    def deidentify(self, text: str) -> Any:  # a docdeid Document
-        """Annotate and redact `text`."""
+    """What the scrubber uses of a `deduce.Deduce`."""
+
+    lookup_structs: Any  # a docdeid DsCollection: first_name, surname, placename, street, whitelist ...
+    lookup_data_path: Path
+    processors: Any  # a docdeid DocProcessorGroup
+
+    def deidentify(self, text: str, disabled: set[str] | None = None) -> Any:  # a docdeid Document
+        """Annotate (and, unless disabled, redact) `text`."""
         ...
 
 
-# ---------------------------------------------------------------- our own pass (before deduce)
+# ---------------------------------------------------------------- our own passes around deduce
 
-_SEP: Final = r"[ \t.\-]?"
-
-
-def _digits(count: int) -> str:
-    return _SEP.join([r"\d"] * count)
-
-
-_IBAN: Final = re.compile(
-    # Two letters, two check digits, then 11-30 letters or digits, in groups of four or not.
-    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_EMAIL: Final = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_URL: Final = re.compile(
-    r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:nl|com|org|net|eu|be|de|info|io)(?:/[^\s<>\"']*)?\b"
-)
-_PHONE: Final = re.compile(
-    r"(?<![\w+])(?:"
-    # International: +31 / 0031, an optional (0), then nine digits, separators allowed.
-    r"(?:\+|00)\s?31[\s.\-]*(?:\(0\)[\s.\-]*)?\(?\d(?:[\s.\-()]*\d){8}"
-    # National: 0 and nine digits: 0612345678, 06-12345678, 030 123 45 67, (030) 1234567.
-    r"|\(?0\d(?:[\s.\-()]*\d){8}"
-    # Service numbers: 0800 / 0900 / 0900-xxxx.
-    r"|0[89]0\d[\s.\-]?\d{3,7}"
-    # Any other country: + and 8 to 14 digits.
-    r"|\+\d{1,3}[\s.\-]*\(?\d(?:[\s.\-()]*\d){6,13}"
-    r")(?!\d)"
-)
-_NINE_DIGITS: Final = re.compile(rf"(?<![\d\w])({_digits(9)})(?![\d\w])")
-_LEFTOVER_NUMBER: Final = re.compile(r"(?<![\w-])\d(?:[ .\-/]?\d){6,}(?!\w)")
-"""Seven or more digits that survived both passes: an account, a client or a case number, say."""
-
-
-def _is_bsn(candidate: str) -> bool:
-    """The elfproef (11-test) of a Burgerservicenummer."""
-    digits = re.sub(r"\D", "", candidate)
-    if len(digits) != 9:
-        return False
-    total = sum(int(d) * f for d, f in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
-    return total % 11 == 0
-
-
-def _bsn(match: re.Match[str]) -> str:
-    return "[BSN]" if _is_bsn(match.group(1)) else match.group(0)
+_LEFTOVER_NUMBER: Final = re.compile(r"(?<![\w-])(?:[A-Za-z]{1,4}-)?\d(?:[ .\-/]?\d){6,}(?!\w)")
+"""Seven or more digits that survived both passes: an account, a client, a case or a policy number
+(`PL-4471-2209-88`), say."""
+_HOUSE_NUMBER_SUFFIX: Final = re.compile(r"(?<=\d)-(?:[IVX]{1,4}|hs|bis|zw|[A-Za-z]{1,2})(?!\w)")
+"""What deduce leaves of a house number: the floor or the letter after a hyphen (`Prinsengracht 7-II`)."""
+_DEFERRED: Final = frozenset({"age", "remove_street_tags", "post_processing"})
+"""deduce's processors the scrubber runs itself, or not: its age pattern (ours has its pseudo words
+and more), the removal of streets without a house number (we keep the real ones) and redaction (done
+once our spans are added, so every tag is numbered in one sequence)."""
 
 
 def pre_scrub(text: str) -> str:
-    """Our regex pass: identifiers deduce misses or would split (an IBAN comes out half-tagged)."""
-    text = _EMAIL.sub("[EMAILADRES]", text)
-    text = _URL.sub("[URL]", text)
-    text = _IBAN.sub("[IBAN]", text)
-    text = _NINE_DIGITS.sub(_bsn, text)
-    return _PHONE.sub("[TELEFOONNUMMER]", text)
+    """Our regex pass: HTML read as text, then every contact detail and number replaced by its tag.
+
+    Phone numbers (Dutch, Belgian, German, international), e-mail addresses (also obfuscated),
+    web addresses, IP addresses, IBAN and BSN numbers, licence plates and social media handles
+    (`helpline.scrub_patterns`). Loads no deduce: `logic.disclosures` uses it on its own.
+    """
+    return replace_contact_details(text)
 
 
 def post_scrub(text: str) -> str:
@@ -129,10 +120,31 @@ def post_scrub(text: str) -> str:
 
 
 class Scrubber:
-    """Our regex pass, deduce, and the leftover-number net, in that order; safe across threads."""
+    """Our regex pass, deduce with our spans added, and the leftover-number net; safe across threads.
+
+    deduce annotates (without its own redaction); our quasi-identifier patterns
+    (`helpline.scrub_quasi`) and lookups (`helpline.scrub_lookups`, on deduce's own lists) add spans;
+    deduce's post-processing then resolves overlaps, merges neighbours and redacts them all, so the
+    tags of one report are numbered in one sequence (`[PERSOON-1]`, `[SCHOOL-1]`).
+    """
 
     def __init__(self, deidentifier: _Deidentifier) -> None:
+        """Raises ScrubberUnavailable if deduce lacks a list or processor the scrubber needs."""
+        # Deferred like deduce: `pre_scrub` alone (logic.disclosures) need not compile their patterns.
+        from helpline.scrub_lookups import Lookups, raw_place_names
+        from helpline.scrub_quasi import Found, quasi_spans
+
+        self._found, self._quasi_spans = Found, quasi_spans
         self._deidentifier = deidentifier
+        try:
+            places = raw_place_names(deidentifier.lookup_data_path)
+            self._lookups = Lookups(deidentifier.lookup_structs, places)
+            self._redaction = deidentifier.processors["post_processing"]
+        except (OSError, KeyError) as missing:
+            raise ScrubberUnavailable(f"deduce lacks what the scrubber needs: {missing}") from None
+        from docdeid.annotation import Annotation  # deduce's base, loaded with it; deferred like deduce
+
+        self._annotation = Annotation
         # docdeid keeps no per-call state that we know of; the lock makes that no one's assumption.
         self._lock = threading.Lock()
 
@@ -140,11 +152,39 @@ class Scrubber:
         """`text` with names, places, numbers and addresses replaced by tags (P5, P8)."""
         prepared = pre_scrub(text)
         with self._lock:
-            document = self._deidentifier.deidentify(prepared)
-        redacted = document.deidentified_text
+            document = self._deidentifier.deidentify(prepared, disabled=set(_DEFERRED))
+            document.annotations = self._annotations(prepared, document.annotations)
+            self._redaction.process(document)
+            redacted = document.deidentified_text
         if not isinstance(redacted, str):
             raise ScrubberUnavailable("deduce returned no text")
         return post_scrub(redacted)
+
+    def _annotations(self, text: str, found_by_deduce: Any) -> Any:
+        """deduce's annotations (a bare street kept only if it is one) with ours added."""
+        annotations = type(found_by_deduce)()
+        for annotation in found_by_deduce:
+            start, end = annotation.start_char, annotation.end_char
+            if annotation.tag == "straat":
+                if self._lookups.is_street(text, start, end):
+                    annotations.add(self._span(text, self._found(start, end, "locatie")))
+            elif annotation.tag == "locatie" and (suffix := _HOUSE_NUMBER_SUFFIX.match(text, end)):
+                annotations.add(self._span(text, self._found(start, suffix.end(), "locatie")))
+            elif annotation.tag != "persoon":
+                annotations.add(annotation)
+            elif self._lookups.is_person(text, start, end):
+                title = self._lookups.without_title(annotation.text)
+                annotations.add(
+                    self._span(text, self._found(start + title, end, "persoon")) if title else annotation
+                )
+        for span in (*self._quasi_spans(text, self._lookups.is_common), *self._lookups.spans(text)):
+            annotations.add(self._span(text, span))
+        return annotations
+
+    def _span(self, text: str, span: Found) -> Any:
+        return self._annotation(
+            text=text[span.start : span.end], start_char=span.start, end_char=span.end, tag=span.tag
+        )
 
 
 def data_dir() -> Path:

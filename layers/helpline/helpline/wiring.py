@@ -17,7 +17,8 @@ from helpline.dal.line_directory import CachedLineDirectory
 from helpline.dal.office import office_contact_store
 from helpline.dal.references import reference_index
 from helpline.dal.transcripts import transcript_store
-from helpline.logic.ingest import IngestPolicy, IngestPorts, TranscriptPorts
+from helpline.logic.conversation import TranscriptPorts
+from helpline.logic.ingest import IngestPolicy, IngestPorts
 from helpline.settings import get_settings
 
 

@@ -6,12 +6,15 @@ Items (pk `disclosure#<id>`):
   task token only sealed); `requested_by` and `requested_at` feed the `by-requester` index.
 The released result lives in DisclosureResultsTable (same key shape, sk `result`): `ciphertext` (sealed
 under DisclosureKey), `created_at`, and `expires_at` (epoch seconds, 24 hours after the custodian
-decrypted it) for the table's TTL. Put by the custodian's decrypt function, once, and deleted when
-retrieved. A table of its own because it must have no point-in-time backups (P7: a sealed identifier
-would otherwise be restorable for 35 days).
+decrypted it) for the table's TTL. Put by the custodian's decrypt function, once; read by the one
+retrieval and deleted (on condition it is still there) only once it was opened, so a failure of KMS
+never destroys it: the disclosures role needs GetItem and DeleteItem on that table. A table of its own
+because it must have no point-in-time backups (P7: a sealed identifier would otherwise be restorable for
+35 days).
 
 Every update is conditional on `version` (optimistic locking): two decisions cannot both count. Only
-`UpdateItem` changes a request, since the workflow's roles may not `PutItem` it.
+`UpdateItem` changes a request, since the workflow's roles may not `PutItem` it. A request's
+`audit_pending` (a list of maps) and `callback_pending` (a boolean) are stored like its other fields.
 
 Also here: `DynamoContactDirectory` (which table holds a contact id, P11, whether its identifier is
 still within retention, and when the contact started), and for the custodian's decrypt function only,
@@ -137,21 +140,34 @@ class DynamoDisclosureStore(DynamoTable):
                 TableName=self._results, Item=_result_item(disclosure_id, ciphertext, expires_at, now)
             )
 
-    def take_result(self, disclosure_id: str) -> str | None:
-        """DeleteItem returning the old item, on condition it exists: of two concurrent calls one wins."""
+    def result(self, disclosure_id: str) -> str | None:
+        """GetItem (consistent) of the sealed result, left in place: it is taken only once opened."""
+        with dynamodb_errors("GetItem"):
+            response = self._dynamodb.get_item(
+                TableName=self._results,
+                Key=_key(disclosure_id, RESULT_SK),
+                ProjectionExpression="#c",
+                ExpressionAttributeNames={"#c": "ciphertext"},
+                ConsistentRead=True,
+            )
+        ciphertext = from_item(response.get("Item", {})).get("ciphertext")
+        return ciphertext if isinstance(ciphertext, str) else None
+
+    def take_result(self, disclosure_id: str, ciphertext: str) -> bool:
+        """DeleteItem on condition that the result is still there and is `ciphertext`: of two concurrent
+        calls one wins (True), the other finds it gone (False)."""
         try:
             with dynamodb_errors("DeleteItem"):
-                response = self._dynamodb.delete_item(
+                self._dynamodb.delete_item(
                     TableName=self._results,
                     Key=_key(disclosure_id, RESULT_SK),
-                    ConditionExpression="attribute_exists(pk)",
-                    ReturnValues="ALL_OLD",
+                    ConditionExpression="#c = :c",
+                    ExpressionAttributeNames={"#c": "ciphertext"},
+                    ExpressionAttributeValues=to_item({":c": ciphertext}),
                 )
         except ConditionFailedError:
-            return None
-        old = from_item(response.get("Attributes", {}))
-        ciphertext = old.get("ciphertext")
-        return ciphertext if isinstance(ciphertext, str) else None
+            return False
+        return True
 
     def delete_result(self, disclosure_id: str) -> None:
         with dynamodb_errors("DeleteItem"):

@@ -20,6 +20,9 @@ expires_at <= :now`, and DynamoDB applies conditional writes to one item one at 
 slot was claimed by exactly one contact, and there are never more than `limit` live slots: two
 simultaneous contacts of one person cannot both take the last slot. The one that loses the condition
 reads again and tries another slot, or is refused when none is left.
+
+A slot whose contact could not be kept (neither stored nor buffered) is given back (`release`, a
+conditional DeleteItem): a contact that exists nowhere does not count against the person (P10).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ HOUR_S: Final = 3600
 SLOT_SK: Final = "slot"
 SLOTS_READ: Final = 10
 """Slots read on each admission, at least the limit: a lowered limit still sees the slots taken before."""
+SLOTS_RELEASE_READ: Final = 100
+"""Slots read to find the one to give back: every slot a line's limit (at most 50) can use, in one
+BatchGetItem (at most 100 keys)."""
 EXTRA_ROUNDS: Final = 5
 """Rounds beyond `limit` before giving up: each lost round means a concurrent contact took a slot."""
 
@@ -76,8 +82,43 @@ class DynamoLimitCounter(DynamoTable):
                 return True, len(live) + 1
         raise DependencyError("dynamodb: contact limit contended")
 
+    def release(self, pseudonym: str, now: datetime) -> None:
+        """Give back the slot `admit(pseudonym, _, now)` claimed: its contact could not be kept (P10).
+
+        That slot's expiry is `slot_expiry(now)`, so one live slot with exactly that expiry is deleted,
+        on condition it still has it (a slot claimed again since is not ours). Two slots of one person
+        with one expiry are alike, so which of them goes makes no difference. Nothing when there is none.
+        """
+        now_s = int(now.timestamp())
+        expiry = slot_expiry(now_s)
+        for key in self._slots_expiring(pseudonym, SLOTS_RELEASE_READ, expiry):
+            try:
+                with dynamodb_errors("DeleteItem"):
+                    self._dynamodb.delete_item(
+                        TableName=self._table_name,
+                        Key=to_item({"pk": key, "sk": SLOT_SK}),
+                        ConditionExpression="expires_at = :expiry",
+                        ExpressionAttributeValues=to_item({":expiry": expiry}),
+                    )
+            except ConditionFailedError:
+                continue
+            return
+
+    def _slots_expiring(self, pseudonym: str, slots: int, expiry: int) -> list[str]:
+        """The keys of this pseudonym's slots that expire at exactly `expiry`, the highest number first."""
+        items = self._slots(pseudonym, slots)
+        return [
+            key
+            for key, (_number, expires_at) in sorted(items.items(), key=lambda pair: -pair[1][0])
+            if expires_at == expiry
+        ]
+
     def _live_slots(self, pseudonym: str, slots: int, now_s: int) -> set[int]:
         """The slot numbers whose window has not passed; consistent, so a slot claimed a moment ago counts."""
+        return {number for number, expires_at in self._slots(pseudonym, slots).values() if expires_at > now_s}
+
+    def _slots(self, pseudonym: str, slots: int) -> dict[str, tuple[int, int]]:
+        """Key → (slot number, expiry) of the first `slots` slots that exist; a consistent read."""
         keys = {slot_key(pseudonym, i): i for i in range(slots)}
         request = {
             self._table_name: {
@@ -85,16 +126,16 @@ class DynamoLimitCounter(DynamoTable):
                 "ConsistentRead": True,
             }
         }
-        live: set[int] = set()
+        found: dict[str, tuple[int, int]] = {}
         while request:
             with dynamodb_errors("BatchGetItem"):
                 response = self._dynamodb.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
             for raw in response.get("Responses", {}).get(self._table_name, []):
                 item = from_item(raw)
-                if int(item.get("expires_at", 0)) > now_s:
-                    live.add(keys[str(item["pk"])])
+                key = str(item["pk"])
+                found[key] = (keys[key], int(item.get("expires_at", 0)))
             request = response.get("UnprocessedKeys") or {}  # type: ignore[assignment]
-        return live
+        return found
 
     def _claim(self, key: str, now_s: int) -> bool:
         try:

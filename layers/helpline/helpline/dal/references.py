@@ -4,6 +4,16 @@ A provider reference (CallSid, Connect ContactId, chat session id, Message-ID) l
 through the provider, so it is an identifier (P2, P3) and is never stored: the item's key is
 `ref#` + the vault's keyed hash of it. The entry lets a provider retry get the answer it got the first
 time, and a status callback find its contact, without a KMS call (see `KmsIdentifierVault`).
+
+Items (all with the TTL `expires_at`):
+
+- `ref#<keyed hash>`: `contact_id`, `line_kind`, `sequence` (the last applied provider sequence),
+  `started_at`, `allowed`, `contacts_last_24h` as before, and `parts`, the counter that numbers the
+  contact's transcript parts (`part_sequence`; absent until the first part, so every entry written
+  before it still reads);
+- `part#<part key>`: `seq`, the `seq` one transcript part got, so that a redelivery gets it again.
+  The part key is a hash of the reference's keyed hash and the provider's message id
+  (`logic.conversation.part_key`): neither is stored.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from helpline.logic.ports import DependencyError, ReferenceEntry
 from helpline.settings import get_settings
 
 KEY_PREFIX: Final = "ref#"
+PART_PREFIX: Final = "part#"
 
 
 class DynamoReferenceIndex(DynamoTable):
@@ -109,6 +120,73 @@ class DynamoReferenceIndex(DynamoTable):
         except ConditionFailedError:
             return False
         return True
+
+    def release(self, ref_key: str, contact_id: str) -> None:
+        """DeleteItem on condition that the entry still names `contact_id` (a later claim is not ours)."""
+        try:
+            with dynamodb_errors("DeleteItem"):
+                self._dynamodb.delete_item(
+                    TableName=self._table_name,
+                    Key=to_item({"id": KEY_PREFIX + ref_key}),
+                    ConditionExpression="#contact = :contact",
+                    ExpressionAttributeNames={"#contact": "contact_id"},
+                    ExpressionAttributeValues=to_item({":contact": contact_id}),
+                )
+        except ConditionFailedError:
+            return
+
+    def part_sequence(self, ref_key: str, part_key: str, base: int, expires_at: datetime) -> int | None:
+        """The part's `seq`: the one remembered under `part_key`, else `base` + the next of the entry's
+        counter.
+
+        Race-free without a transaction: the counter is an atomic `ADD` (UpdateItem, on condition the
+        entry exists), and the number is remembered by an UpdateItem on condition that the part's item
+        has none yet. Of two deliveries of one part that race, the one that loses that condition reads
+        the winner's number and uses it (its own counter value stays unused: a gap, not a reordering).
+        """
+        remembered = self._remembered(part_key)
+        if remembered is not None:
+            return remembered
+        try:
+            with dynamodb_errors("UpdateItem"):
+                response = self._dynamodb.update_item(
+                    TableName=self._table_name,
+                    Key=to_item({"id": KEY_PREFIX + ref_key}),
+                    UpdateExpression="ADD #parts :one",
+                    ConditionExpression="attribute_exists(#id)",
+                    ExpressionAttributeNames={"#id": "id", "#parts": "parts"},
+                    ExpressionAttributeValues=to_item({":one": 1}),
+                    ReturnValues="UPDATED_NEW",
+                )
+        except ConditionFailedError:
+            return None
+        number = base + int(from_item(response["Attributes"])["parts"])
+        try:
+            with dynamodb_errors("UpdateItem"):
+                self._dynamodb.update_item(
+                    TableName=self._table_name,
+                    Key=to_item({"id": PART_PREFIX + part_key}),
+                    UpdateExpression="SET #seq = :seq, #expires = :expires",
+                    ConditionExpression="attribute_not_exists(#seq)",
+                    ExpressionAttributeNames={"#seq": "seq", "#expires": "expires_at"},
+                    ExpressionAttributeValues=to_item(
+                        {":seq": number, ":expires": int(expires_at.timestamp())}
+                    ),
+                )
+        except ConditionFailedError:
+            remembered = self._remembered(part_key)
+            if remembered is None:  # expired between the two calls: rare enough to let the caller retry
+                raise DependencyError("dynamodb: UpdateItem failed") from None
+            return remembered
+        return number
+
+    def _remembered(self, part_key: str) -> int | None:
+        with dynamodb_errors("GetItem"):
+            response = self._dynamodb.get_item(
+                TableName=self._table_name, Key=to_item({"id": PART_PREFIX + part_key}), ConsistentRead=True
+            )
+        seq = from_item(response["Item"]).get("seq") if "Item" in response else None
+        return None if seq is None else int(seq)
 
 
 def reference_index() -> DynamoReferenceIndex:

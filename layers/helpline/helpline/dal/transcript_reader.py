@@ -7,6 +7,10 @@ provider limited to the account of TRANSCRIPT_KEY_ALIAS_PREFIX, which checks the
 reader checks, in addition, that the contact id sealed inside each part is the one asked for: a
 ciphertext copied into another contact's partition is refused, not shown (`TranscriptIntegrityError`).
 
+Order (P8): parts are read in `seq` order, a Query on the sort key. `seq` is numbered so that parts
+stored before the per-contact counter (send time * 1000 + CRC) sort before those stored since (send
+time * 10^6 + counter, `logic.conversation.PART_COUNTER_SPAN`): both kinds read alike, in order.
+
 Retention (P8): a part whose `expires_at` has passed is gone at once for this reader, before DynamoDB's
 TTL or the sweep deletes the row, and before its period key is destroyed; it is not even decrypted.
 """

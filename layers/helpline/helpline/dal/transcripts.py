@@ -5,6 +5,11 @@ midnight UTC of our receipt day + TRANSCRIPT_RETENTION_DAYS, computed by the dom
 (`logic.retention.expiry_epoch`) from our clock, never from the provider's time (an e-mail dated 2150
 would otherwise be kept for a century, one dated 1970 would get a TTL DynamoDB never acts on). Readers
 treat a row as gone from that moment (`dal.transcript_reader`); the sweep and the table's TTL delete it.
+
+`seq` (the sort key) is the part's place in its transcript, given by the domain: its send time in ms
+times `logic.conversation.PART_COUNTER_SPAN` plus a per-contact counter (`dal.references.part_sequence`).
+Rows written before that counter carry send time in ms * 1000 + a CRC of the part id: smaller than
+every `seq` now, so they sort first and read as before.
 """
 
 from __future__ import annotations

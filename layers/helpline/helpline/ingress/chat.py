@@ -2,7 +2,9 @@
 
 `chat.started` registers the contact and answers whether the chat may go ahead (P10); messages are
 kept word for word, encrypted (P8); `chat.ended` fills in the end and length. A chat platform retries
-on 5xx, so a failure to store a message answers 503 and loses nothing.
+on 5xx, so a failure to store a message answers 503 and loses nothing; so does a `chat.started` whose
+registration could be neither stored nor buffered (its claims are given back, so the retry registers
+it afresh: all or nothing, P8).
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ from aws_lambda_powertools.utilities.parameters import get_secret
 
 from helpline import clock
 from helpline.ingress.http import error_response, header, json_response, raw_body
+from helpline.logic.conversation import TranscriptPorts, add_transcript_part, end_contact
 from helpline.logic.ingest import (
     IngestPolicy,
     IngestPorts,
-    TranscriptPorts,
+    RegistrationNotKeptError,
     UnknownContactError,
     UnknownLineError,
-    add_transcript_part,
     admit_contact,
-    end_contact,
 )
 from helpline.logic.ports import DependencyError
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
@@ -90,6 +91,10 @@ def _started(
     now: datetime,
 ) -> dict[str, Any]:
     admission = admit_contact(started, ports(), policy(), now, require_known_line=True)
+    if not admission.kept:
+        # Neither stored nor buffered, and its claims given back: the platform retries on 503, and the
+        # retry registers the chat afresh. Answered 200, its messages would find no contact (404).
+        raise RegistrationNotKeptError("chat registration not kept")
     answer: dict[str, Any] = {"allowed": admission.allowed, "contacts_last_24h": admission.contacts_last_24h}
     if not admission.allowed:
         answer["message"] = LIMITED_MESSAGE_NL

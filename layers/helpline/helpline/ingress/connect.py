@@ -2,6 +2,9 @@
 
 The contact flow branches on the flat string map we return; whatever fails on our side, the answer is
 `allowed: "true"` with the normal routing, so a person in crisis is always connected (DESIGN).
+Calls and chats alike are registered (P8): a chat, which Connect sends without any endpoint, on the
+line its flow names (`lineAddress`) or on `unknown`; a registration that could be neither stored nor
+buffered has given its claims back and is not retried (Connect does not call again once answered).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact, end_contact
+from helpline.logic.conversation import end_contact
+from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact
 from helpline.providers import connect
 from helpline.providers.errors import MalformedEvent
 

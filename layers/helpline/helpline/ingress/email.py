@@ -24,13 +24,8 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
-from helpline.logic.ingest import (
-    IngestPolicy,
-    IngestPorts,
-    TranscriptPorts,
-    add_transcript_part,
-    admit_contact,
-)
+from helpline.logic.conversation import TranscriptPorts, add_transcript_part
+from helpline.logic.ingest import IngestPolicy, IngestPorts, RegistrationNotKeptError, admit_contact
 from helpline.providers import email
 from helpline.providers.errors import MalformedEvent
 
@@ -66,7 +61,10 @@ def receive(
     """Register one e-mail and keep its body encrypted; True if it was a helpline contact.
 
     Only once both are stored (or the mail is found unreadable) is the raw object deleted, every
-    version of it (P3); any failure before that raises, so the notification is retried.
+    version of it (P3); any failure before that raises, so the notification is retried. A
+    registration is all or nothing (`logic.ingest`): when it fails, its claims are given back before
+    this raises, so the retry registers the mail afresh and never keeps a body under a contact that
+    was not registered.
     """
     raw = mail.read(bucket, key)
     try:
@@ -77,6 +75,11 @@ def receive(
         return False
     current_policy = policy()
     admission = admit_contact(started, ports(), current_policy, now, office_text=body.text)
+    if not admission.kept:
+        # Neither stored nor buffered (its reference and limit slot were given back): the retried
+        # notification registers it afresh. Its body must not be kept under a contact that exists
+        # nowhere, and the raw mail stays until then.
+        raise RegistrationNotKeptError("mail registration not kept")
     helpline = admission.line_kind != "office"
     if helpline and admission.allowed:
         add_transcript_part(body, transcripts(), current_policy, now)

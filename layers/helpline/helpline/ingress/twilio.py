@@ -16,7 +16,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parameters import get_secret
 
 from helpline.ingress.http import error_response, header, raw_body, response
-from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact, end_contact
+from helpline.logic.conversation import end_contact
+from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact
 from helpline.logic.ports import DependencyError
 from helpline.providers import twilio
 from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError

@@ -3,8 +3,14 @@
 Each step is called by the workflow's steps function with ids only, and is idempotent, since Step
 Functions retries a task: record the start, keep the task token sealed while compliance decides,
 hand the release to the custodian, and record what the custodian answered (decrypted, refused,
-expired, erased) on the request's timeline and the audit chain. The rules and the API's steps are in
-`logic.disclosures`.
+expired, erased) on the request's timeline and the audit chain. The rules are in `logic.disclosures`,
+the API's steps in `logic.disclosure_requests` and `logic.disclosure_decisions`.
+
+A decision is recorded before the workflow is told (`logic.disclosure_decisions`): when the workflow
+reaches its next step (PrepareRelease after an approval, RecordRejected after a rejection), it was told,
+so that step clears the request's `callback_pending` and drops the task token, whether or not the call
+that told it got to do so. When it was never told, its deadline ends the request (`record_expired`),
+and a decision whose audit entry is still pending is written to the chain then (P7).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from datetime import datetime
 from typing import Literal
 
 from helpline.logic.audit import AuditLog, record
+from helpline.logic.disclosure_decisions import told, write_pending_audit
+from helpline.logic.disclosure_grounds import scrubbed_text
 from helpline.logic.disclosures import (
     CUSTODIAN_ACTOR,
     DECRYPTED,
@@ -90,8 +98,9 @@ def prepare_release(
     """After approval: mark the request `awaiting_custodian` and return what the custodian is asked.
 
     The workflow passes the answer to the custodian's release intake; from now on GET /disclosures/{id}
-    shows that the custodian's officer, not compliance, is the one to answer. Idempotent: a retried step
-    returns the same payload and audits `disclosure.release_requested` once.
+    shows that the custodian's officer, not compliance, is the one to answer. The workflow got here, so
+    it was told the approval: `callback_pending` is cleared and the task token dropped. Idempotent: a
+    retried step returns the same payload and audits `disclosure.release_requested` once.
     """
     item = existing(store, disclosure_id)
     if item.status not in WAITING_FOR_CUSTODIAN:
@@ -102,7 +111,7 @@ def prepare_release(
         def wait(current: DisclosureRecord) -> DisclosureRecord:
             if current.status != "approved":
                 return current
-            return transition(current, "awaiting_custodian", now, WORKFLOW_ACTOR)
+            return told(transition(current, "awaiting_custodian", now, WORKFLOW_ACTOR))
 
         update_request(store, disclosure_id, wait)
         record(
@@ -173,8 +182,10 @@ def record_refused(
 ) -> DisclosureRecord:
     """The custodian's officer refused the release: nothing is decrypted, ever, for this request.
 
-    The officer's reason goes into the timeline (as compliance's reasons do), not into the audit log.
+    The officer's reason goes into the timeline (as compliance's reasons do), not into the audit log,
+    scrubbed of contact details like theirs (P2, P3).
     """
+    reason = scrubbed_text(reason)
     item = existing(store, disclosure_id)
     if item.status == "refused":
         return item
@@ -216,10 +227,13 @@ def record_outcome(
     """The workflow's last states. Idempotent: a retried step changes nothing twice.
 
     delivered: the result waits for its one retrieval (a retrieval may already have happened).
-    rejected: compliance recorded it already; only a missing record is made up for.
-    expired: no decision in time, by compliance or (approved, awaiting the custodian) by the custodian's
-    officer. erased: the custodian found the identifier past its retention (P7) and decrypted nothing.
-    failed: the release could not be asked for, or the identifier not decrypted.
+    rejected: compliance recorded it already (the workflow was told, so `callback_pending` is cleared
+    and the token dropped); only a missing record is made up for.
+    expired: no decision in time, by compliance (an approval that never reached the workflow
+    included) or (approved, awaiting the custodian) by the custodian's officer. erased: the custodian
+    found the identifier past its retention (P7) and decrypted nothing. failed: the release could not be
+    asked for, or the identifier not decrypted. A decision whose audit entry is still pending is written
+    to the chain first (P7).
     """
     item = existing(store, disclosure_id)
     status: Status
@@ -233,6 +247,8 @@ def record_outcome(
         status, action = "delivered", DELIVERED
     elif step == "record_rejected":
         if item.status == "rejected":
+            if item.callback_pending or item.token_ciphertext is not None:
+                return update_request(store, disclosure_id, told)
             return item
         status, action = "rejected", REJECTED
     elif step == "record_expired":
@@ -241,7 +257,10 @@ def record_outcome(
         if item.status not in ("requested", "awaiting_decision", *WAITING_FOR_CUSTODIAN):
             raise DisclosureConflict(f"Conflict: the request is {item.status}, it cannot expire now")
         status, action = "expired", EXPIRED
-        if item.status in WAITING_FOR_CUSTODIAN:
+        if item.status == "approved" and item.callback_pending:
+            reason = "the approval did not reach the workflow before the deadline"
+            stage = {"stage": "decision"}
+        elif item.status in WAITING_FOR_CUSTODIAN:
             reason = "the custodian's officer did not decide before the deadline"
             stage = {"stage": "custodian"}
     elif step == "record_erased":
@@ -256,10 +275,9 @@ def record_outcome(
         status, action = "failed", FAILED
 
     def finish(current: DisclosureRecord) -> DisclosureRecord:
-        return transition(current, status, now, WORKFLOW_ACTOR, reason=reason).model_copy(
-            update={"token_ciphertext": None}
-        )
+        return told(transition(current, status, now, WORKFLOW_ACTOR, reason=reason))
 
+    item = write_pending_audit(item, store, audit, now)
     # A result sealed before a failure is never handed out (retrieval needs decrypted or delivered) and
     # the table's TTL erases it; the steps role has no DeleteItem.
     stored = update_request(store, disclosure_id, finish)

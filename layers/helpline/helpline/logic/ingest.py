@@ -20,11 +20,20 @@ every retention is counted from it (`logic.retention`). A provider's time is kep
 `sent_at` only when plausible, else replaced by the receipt time; it is judged before anything is
 claimed, so no timestamp (year 1, 1970, 2150, 9999) can fail a registration halfway and leave a
 reference or a limit slot claimed without its record.
+
+All or nothing (P8, P10): a claimed provider reference and a used limit slot always have their
+record, stored or waiting in the buffer queue. When the record can be neither (storage and queue both
+down), or anything fails between the claim and the storing, both are given back (`_release`): a
+retry then registers the contact afresh instead of being answered "duplicate" for a contact that
+exists nowhere, and a contact that exists nowhere does not count against the person's limit. The
+person is still connected; `Admission.kept` tells a handler whose provider retries (e-mail, chat) to
+ask for that retry.
+
+What follows a registered contact (its end, its transcript parts) is `logic.conversation`.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -43,12 +52,10 @@ from helpline.logic.ports import (
     ReferenceEntry,
     ReferenceIndex,
     RegistrationBuffer,
-    TranscriptSealer,
-    TranscriptStore,
 )
-from helpline.models.buffer import BufferedEnd, BufferedRegistration
+from helpline.models.buffer import BufferedRegistration
 from helpline.models.contacts import ContactRecord, LimitOutcome
-from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
+from helpline.models.events import ContactStarted
 from helpline.models.lines import Line
 from helpline.models.office import OfficeContact, clip_body
 from helpline.regions import region_of
@@ -65,6 +72,11 @@ class UnknownLineError(LookupError):
 
 class UnknownContactError(LookupError):
     """A later event (message, end) for a contact that was never started."""
+
+
+class RegistrationNotKeptError(DependencyError):
+    """The contact's record could be neither stored nor buffered (its claims were given back): the
+    provider should deliver the event again. The message names no value."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,10 @@ class Admission:
     allowed: bool
     contacts_last_24h: int | None
     duplicate: bool = False
+    kept: bool = True
+    """Whether the record is stored or waits in the buffer queue. False only when neither worked: the
+    reference and the limit slot were given back, the person is let through (fail open), and a
+    provider that retries should be asked to (`RegistrationNotKeptError`)."""
 
 
 def find_line(ports: IngestPorts, event: ContactStarted) -> tuple[Line | None, bool]:
@@ -111,8 +127,9 @@ def find_line(ports: IngestPorts, event: ContactStarted) -> tuple[Line | None, b
     which is the lesser harm.
     """
     office: Line | None = None
+    addresses = [address for address in (event.line_address, *event.other_recipients) if address]
     try:
-        for address in (event.line_address, *event.other_recipients):
+        for address in addresses:
             line = ports.lines.find(event.channel, address)
             if line is not None and line.kind != "office":
                 return line, True
@@ -135,7 +152,8 @@ def admit_contact(
     """Register one new contact and decide whether the person is connected (P8, P10, P11).
 
     `office_text` is what the person wrote (a mail's body): kept with the contact, in clear, only if
-    the line is an office line (P11); a helpline's text goes encrypted through `add_transcript_part`.
+    the line is an office line (P11); a helpline's text goes encrypted through
+    `conversation.add_transcript_part`.
 
     `now` is our receipt time: the record's `started_at` is the provider's time if plausible, else
     `now`; its identifier is kept until receipt day + `identifier_retention_days` and the record itself
@@ -166,26 +184,70 @@ def admit_contact(
         if earlier is not None:
             return _repeat_answer(earlier, line)
 
-    allowed, count, outcome = _count(event, line, ports, policy, now)
-    if ref_key is not None:
-        try:
-            ports.references.settle(ref_key, allowed, count)
-        except DependencyError:
-            logger.warning("Could not record the limit outcome for retries", extra={"contact_id": contact_id})
-
-    ciphertext = _seal(ports, contact_id, event, now)
-    record = _complete(
-        draft, outcome, ciphertext, retention.retain_until(now, policy.identifier_retention_days)
-    )
-    _store(ports, record)
+    claims = _Claims(ref_key, contact_id)
+    try:
+        count = _count(event, line, ports, policy, now)
+        claims.pseudonym = count.pseudonym
+        if ref_key is not None:
+            try:
+                ports.references.settle(ref_key, count.allowed, count.last_24h)
+            except DependencyError:
+                logger.warning(
+                    "Could not record the limit outcome for retries", extra={"contact_id": contact_id}
+                )
+        sealable = event.identifier is not None or event.reference_sealed_alone
+        ciphertext = _seal(ports, contact_id, event, now) if sealable else None
+        record = _complete(
+            draft, count.outcome, ciphertext, retention.retain_until(now, policy.identifier_retention_days)
+        )
+        kept = _store(ports, record)
+    except Exception:
+        _release(ports, claims, now)
+        raise
+    if not kept:
+        _release(ports, claims, now)
+        kind: LineKind = "helpline" if line else "unknown"
+        return Admission(contact_id, line, kind, count.allowed, count.last_24h, kept=False)
     logger.info(
         "Contact registered",
-        extra={"contact_id": contact_id, "channel": event.channel, "limit_outcome": outcome},
+        extra={"contact_id": contact_id, "channel": event.channel, "limit_outcome": count.outcome},
     )
-    return Admission(contact_id, line, "helpline" if line else "unknown", allowed, count)
+    return Admission(contact_id, line, "helpline" if line else "unknown", count.allowed, count.last_24h)
 
 
-def _reference_key(ports: IngestPorts, event: ContactStarted | ContactEnded | TranscriptPart) -> str | None:
+@dataclass
+class _Claims:
+    """What a registration has claimed so far and must give back if its record cannot be kept."""
+
+    ref_key: str | None
+    contact_id: str
+    pseudonym: str | None = None
+    """Set when a limit slot was taken under it."""
+
+
+def _release(ports: IngestPorts, claims: _Claims, now: datetime) -> None:
+    """Give back the reference and the limit slot of a contact whose record could not be kept.
+
+    Each on its own, and never raising: this runs while something has already failed. What cannot be
+    given back stays until its TTL (the reference two days, the slot 24 hours) and is logged as such.
+    """
+    if claims.pseudonym is not None:
+        try:
+            ports.limits.release(claims.pseudonym, now)
+        except Exception:
+            logger.critical(
+                "Limit slot of an unkept contact not given back", extra={"contact_id": claims.contact_id}
+            )
+    if claims.ref_key is not None:
+        try:
+            ports.references.release(claims.ref_key, claims.contact_id)
+        except Exception:
+            logger.critical(
+                "Reference of an unkept contact not given back", extra={"contact_id": claims.contact_id}
+            )
+
+
+def _reference_key(ports: IngestPorts, event: ContactStarted) -> str | None:
     try:
         return ports.vault.reference_key(event.provider_reference)
     except DependencyError:
@@ -208,31 +270,43 @@ def _repeat_answer(earlier: ReferenceEntry, line: Line | None) -> Admission:
     return Admission(earlier.contact_id, line, kind, allowed, earlier.contacts_last_24h, duplicate=True)
 
 
+@dataclass(frozen=True)
+class _Count:
+    allowed: bool
+    last_24h: int | None
+    outcome: LimitOutcome
+    pseudonym: str | None = None
+    """The pseudonym a limit slot was taken under; None when none was (not counted, or limited)."""
+
+
 def _count(
     event: ContactStarted, line: Line | None, ports: IngestPorts, policy: IngestPolicy, now: datetime
-) -> tuple[bool, int | None, LimitOutcome]:
+) -> _Count:
     """P10: count the contact under its pseudonym; a withheld number cannot be counted.
 
     An e-mail counts only when SES authenticated its sender (SPF or DKIM with DMARC alignment,
-    `providers.email.sender_authenticated`). Anyone can write anyone's address in `From`: counting
-    such mail would let three forged mails use up a real person's limit (issue 9). Unauthenticated
-    mail is not counted at all, not even under a pseudonym of its own: whoever forges an address could
-    use that count up just as well, and a sender whose domain publishes no DMARC (every one of whose
-    mails is unauthenticated) would then be limited by strangers. So it is taken in and answered
-    (fail open for people), its record says `unauthenticated`, and no limit slot is written for it.
+    `providers.mail_authentication.sender_authenticated`). Anyone can write anyone's address in
+    `From`: counting such mail would let three forged mails use up a real person's limit (issue 9).
+    Unauthenticated mail is not counted at all, not even under a pseudonym of its own: whoever forges
+    an address could use that count up just as well, and a sender whose domain publishes no DMARC
+    (every one of whose mails is unauthenticated) would then be limited by strangers. So it is taken
+    in and answered (fail open for people), its record says `unauthenticated`, and no limit slot is
+    written for it.
     """
     if event.identifier is None:
-        return True, None, "unchecked"
+        return _Count(True, None, "unchecked")
     if event.channel == "email" and event.sender_authenticated is not True:
-        return True, None, "unauthenticated"
+        return _Count(True, None, "unauthenticated")
     limit = line.daily_limit if line and line.daily_limit else policy.default_daily_limit
     try:
         pseudonym = ports.vault.pseudonym(event.identifier)
         allowed, count = ports.limits.admit(pseudonym, limit, now)
     except DependencyError:
         logger.warning("Daily limit could not be checked; letting the person through")
-        return True, None, "unchecked"
-    return allowed, count, "allowed" if allowed else "limited"
+        return _Count(True, None, "unchecked")
+    if not allowed:
+        return _Count(False, count, "limited")
+    return _Count(True, count, "allowed", pseudonym)
 
 
 def _complete(
@@ -268,16 +342,19 @@ def _seal(ports: IngestPorts, contact_id: str, event: ContactStarted, received_a
         return None
 
 
-def _store(ports: IngestPorts, record: ContactRecord) -> None:
+def _store(ports: IngestPorts, record: ContactRecord) -> bool:
+    """Store the record, else put it on the buffer queue; False when neither worked (P8)."""
     try:
         ports.contacts.put_if_absent(record)
-        return
+        return True
     except DependencyError:
         logger.warning("Registration not stored; buffering it", extra={"contact_id": record.id})
     try:
         ports.buffer.defer(BufferedRegistration(record=record))
     except DependencyError:
         logger.critical("Registration could not be stored nor buffered", extra={"contact_id": record.id})
+        return False
+    return True
 
 
 def _admit_office_contact(
@@ -295,8 +372,9 @@ def _admit_office_contact(
     is kept with it (cut to what an item holds): the person wrote to the office for a purpose, and the
     office needs what they wrote. A call loses nothing if its record cannot be stored, but a mail
     would lose its text, because the raw mail is deleted after intake: so with a `text` a failed put
-    raises (the notification is retried) and the retry, which finds the reference claimed, stores the
-    contact under the id claimed first (conditional, so once).
+    raises (the notification is retried). Either way the reference is given back first, so that the
+    retry registers the contact afresh; should that fail too, the retry finds the reference claimed
+    and stores the contact under the id claimed first (conditional, so once).
     """
     contact = OfficeContact(
         channel=event.channel,
@@ -314,83 +392,25 @@ def _admit_office_contact(
             if text is not None and earlier.line_kind == "office":
                 _keep_office_contact(ports, contact.model_copy(update={"id": earlier.contact_id}), True)
             return _repeat_answer(earlier, line)
-    _keep_office_contact(ports, contact, text is not None)
-    return Admission(contact.id, line, "office", True, None)
+    claims = _Claims(ref_key, contact.id)
+    try:
+        kept = _keep_office_contact(ports, contact, text is not None)
+    except Exception:
+        _release(ports, claims, now)
+        raise
+    if not kept:
+        _release(ports, claims, now)
+    return Admission(contact.id, line, "office", True, None, kept=kept)
 
 
-def _keep_office_contact(ports: IngestPorts, contact: OfficeContact, must_keep: bool) -> None:
+def _keep_office_contact(ports: IngestPorts, contact: OfficeContact, must_keep: bool) -> bool:
+    """Store the office contact; False when that failed. With `must_keep` (a mail, whose text would be
+    lost) the failure raises instead, so the notification is retried."""
     try:
         ports.office.put(contact)
     except DependencyError:
         logger.error("Office contact not stored", extra={"office_contact_id": contact.id})
         if must_keep:
             raise
-
-
-def end_contact(event: ContactEnded, ports: IngestPorts, now: datetime) -> bool:
-    """Record when a contact ended and how long it took (P8). Repeats and stale callbacks change nothing.
-
-    `now` is our receipt time: the provider's end time is kept only when plausible (else `now`), and
-    never before the registered start. True if this event was applied (now or through the buffer).
-    """
-    ref_key = ports.vault.reference_key(event.provider_reference)
-    entry = ports.references.find(ref_key)
-    if entry is None:
-        raise UnknownContactError("no contact for this reference")
-    if entry.line_kind == "office" or not ports.references.advance(ref_key, event.sequence):
         return False
-    ended_at = retention.provider_time(event.ended_at, now, event.channel)
-    if entry.started_at is not None:
-        ended_at = max(ended_at, entry.started_at)
-    duration = event.duration_s
-    if duration is None and entry.started_at is not None:
-        duration = int((ended_at - entry.started_at).total_seconds())
-    try:
-        if ports.contacts.mark_ended(entry.contact_id, ended_at, duration):
-            return True
-    except DependencyError:
-        pass
-    # Not stored yet (its registration may still wait in the buffer) or storage failed: retry later.
-    ports.buffer.defer(BufferedEnd(contact_id=entry.contact_id, ended_at=ended_at, duration_s=duration))
     return True
-
-
-@dataclass(frozen=True)
-class TranscriptPorts:
-    vault: IdentifierVault
-    references: ReferenceIndex
-    sealer: TranscriptSealer
-    transcripts: TranscriptStore
-
-
-def transcript_sequence(part: TranscriptPart) -> int:
-    """Order parts by time, and give a redelivered part the same number so it is stored once.
-
-    From the provider's time as sent, not the plausible one: a redelivery arrives at another moment,
-    and a number that depended on our receipt would store an implausibly dated part twice. Such a part
-    is only placed oddly in the order; any year from 1 to 9999 gives a number DynamoDB can store.
-    """
-    millis = int(part.sent_at.timestamp() * 1000)
-    return millis * 1000 + zlib.crc32(part.part_id.encode()) % 1000
-
-
-def add_transcript_part(
-    part: TranscriptPart, ports: TranscriptPorts, policy: IngestPolicy, now: datetime
-) -> bool:
-    """Keep a chat message or e-mail body word for word, encrypted (P8). True if stored now.
-
-    `now` is our receipt time: the part is sealed under that period's key, kept until midnight of
-    receipt day + `transcript_retention_days` (its TTL, which readers honour at once), and its
-    `sent_at` is the provider's time only when plausible.
-    """
-    entry = ports.references.find(ports.vault.reference_key(part.provider_reference))
-    if entry is None:
-        raise UnknownContactError("no contact for this reference")
-    if entry.line_kind == "office":
-        return False  # P11: office lines carry no help conversations to keep
-    sent_at = retention.provider_time(part.sent_at, now, part.channel)
-    expires_at = retention.expiry_epoch(now, policy.transcript_retention_days)
-    ciphertext = ports.sealer.seal(entry.contact_id, part.channel, part.sender, part.text, now)
-    return ports.transcripts.append(
-        entry.contact_id, transcript_sequence(part), part.sender, ciphertext, sent_at, expires_at
-    )

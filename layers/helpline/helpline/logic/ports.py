@@ -100,6 +100,11 @@ class LimitCounter(Protocol):
         """
         ...
 
+    def release(self, pseudonym: str, now: datetime) -> None:
+        """Give back the slot that `admit(pseudonym, _, now)` took, when its contact could not be kept
+        (P10: a contact that exists nowhere must not count). Nothing when there is none."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReferenceEntry:
@@ -126,6 +131,20 @@ class ReferenceIndex(Protocol):
 
     def advance(self, ref_key: str, sequence: int) -> bool:
         """Move the last applied provider sequence forward; False if `sequence` is not newer."""
+        ...
+
+    def release(self, ref_key: str, contact_id: str) -> None:
+        """Remove the entry if it still names `contact_id`: its contact could not be kept, and a retry
+        must register it afresh instead of being answered as a duplicate. Nothing when it is gone."""
+        ...
+
+    def part_sequence(self, ref_key: str, part_key: str, base: int, expires_at: datetime) -> int | None:
+        """The `seq` of one transcript part of this reference's contact (race-free): the one remembered
+        under `part_key` (a part delivered again gets the `seq` it got the first time, whatever `base`
+        is now), else `base` + the next value of a counter kept with the entry (1, 2, 3, … in the order
+        parts arrive, with gaps where two deliveries of one part raced), remembered until `expires_at`.
+        None if the entry is gone.
+        """
         ...
 
 

@@ -43,7 +43,7 @@ class SupervisionNotFoundError(LookupError):
 
 
 class SupervisionModeError(ValueError):
-    """The mode does not fit the contact's channel (400)."""
+    """The mode does not fit the contact's channel (422: a rule, not a shape)."""
 
 
 class InvalidTokenError(ValueError):

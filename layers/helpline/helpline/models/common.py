@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Final, Literal
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, AwareDatetime, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 LINE_ID_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{0,62}$"
 """A line id is a slug: it appears in URLs and in every registration (P8: "the entry")."""
 
 LineId = Annotated[str, StringConstraints(pattern=LINE_ID_PATTERN)]
+
+_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: Any) -> Any:
+    """Only `YYYY-MM-DD` is a date here: pydantic would also read `0` as 1 January 1970."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text)]
+"""A date query parameter as the OpenAPI document states it (`format: date`), and nothing else."""
+
+RULE_BROKEN: Final = "rule_broken"
+"""Error type of a value that fits the schema but breaks a rule no JSON Schema can state (a chat line
+given a phone number as its address): the API answers it with 422, not 400 (`helpline.api`)."""
+
+
+def rule_broken(problem: str) -> PydanticCustomError:
+    """A validation error of type `RULE_BROKEN`; `problem` names the rule, never the value."""
+    return PydanticCustomError(RULE_BROKEN, "{problem}", {"problem": problem})
+
 
 Channel = Literal["voice", "chat", "email"]
 """The ways a person reaches a line: phone, chat or e-mail (P1, P3)."""

@@ -7,7 +7,9 @@ submitted `basis` so that a missing or wrong one is *refused* with a plain reaso
 
 No model here but `DisclosureResult` holds an identifier, and that one exists only in the answer of the
 one-time delivery: the stored request (`DisclosureRecord`) and every view of it hold ids, the basis and
-the timeline, never an identifier, a task token or a ciphertext.
+the timeline, never an identifier, a task token or a ciphertext. Free text (a danger's description, a
+consent statement, a decision's reason) is stored only after `logic.disclosure_grounds` replaced any
+contact detail in it by a tag (P2, P3); the legal order's particulars are refused instead (422).
 """
 
 from __future__ import annotations
@@ -48,9 +50,12 @@ custodian decision in time, or the result not retrieved in time), erased (the id
 retention when the custodian came to open it) or failed. `awaiting_custodian` makes the wait visible:
 the organisation approved, and the custodian (P3, P7) has not answered yet."""
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+SHORT_TEXT_MAX: Final = 200
+STATEMENT_MAX: Final = 2000
+REASON_MAX: Final = 1000
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT_MAX)]
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=STATEMENT_MAX)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=REASON_MAX)]
 
 
 def new_disclosure_id() -> str:
@@ -59,13 +64,25 @@ def new_disclosure_id() -> str:
 
 
 class LegalOrder(BaseModel):
-    """The demand of an Officer of Justice under art. 126nc Sv (P7); names officials, not the caller."""
+    """The demand of an Officer of Justice under art. 126nc Sv (P7); names officials, not the caller.
+
+    Its particulars are stored as written, never altered: the custodian's officer checks them against
+    the demand itself. So a phone number, e-mail address or other identifier in one is refused (422),
+    not scrubbed (`logic.disclosure_grounds.particulars_refusal`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    reference: ShortText = Field(description="the demand's reference number")
-    officer_of_justice: ShortText = Field(description="the Officier van Justitie who issued it")
-    prosecutor_office: ShortText = Field(description="the public prosecutor's office (parket)")
+    reference: ShortText = Field(
+        description="the demand's reference number; refused (422) if it holds a phone number, e-mail "
+        "address or other identifier"
+    )
+    officer_of_justice: ShortText = Field(
+        description="the Officier van Justitie who issued it; no identifier (422)"
+    )
+    prosecutor_office: ShortText = Field(
+        description="the public prosecutor's office (parket); no identifier (422)"
+    )
     issued_on: date = Field(
         description="not in the future, and not before the month in which the contact was made"
     )
@@ -103,7 +120,8 @@ class ThirdPartyDanger(BaseModel):
     `category` is free text in the schema, like `basis`, so that `self` or `nobody` is *refused* with
     the reason (422, P6, P7) instead of being lost in a schema error; `logic.disclosures` takes only
     the values of `THIRD_PARTY_CATEGORIES`. The description must not identify the person: a phone
-    number, an e-mail address (or any other identifier) in it is refused before anything is stored.
+    number, an e-mail address, an IP address, a web address, a handle, an IBAN or BSN in it is replaced
+    by a tag (`[TELEFOONNUMMER]`, ...) before anything is stored (P2, P3).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -117,7 +135,10 @@ class ThirdPartyDanger(BaseModel):
         examples=["child"],
     )
     description: Statement = Field(
-        description="what danger, to whom; no phone number, e-mail address or other identifier"
+        description=(
+            "what danger, to whom. A phone number, e-mail address or other contact detail in it is "
+            "replaced by a tag such as [TELEFOONNUMMER] before it is stored"
+        )
     )
 
 
@@ -125,16 +146,25 @@ class Consent(BaseModel):
     """The person's own consent to break their anonymity (P7): who recorded it, when, and how.
 
     `recorded_by` must be a user of the organisation's user pool, and `recorded_at` must lie between
-    the start of the contact and now, on our clock (`logic.disclosures` checks both, 422).
+    the start of the contact and now, on our clock (`logic.disclosures` checks both, 422). The
+    statement is free text: contact details in it are replaced by tags before it is stored (P2, P3).
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    recorded_by: Username = Field(description="username (in the organisation's user pool) of who recorded it")
+    recorded_by: Username = Field(
+        description=(
+            "username (in the organisation's user pool) of who recorded it; never a phone number, "
+            "e-mail or IP address (422)"
+        )
+    )
     recorded_at: UtcDateTime = Field(description="when; not before the contact started, not in the future")
     method: ConsentMethod = Field(description="how the person gave it")
     statement: Statement = Field(
-        description="what the person consented to; no phone number, e-mail address or other identifier"
+        description=(
+            "what the person consented to. A phone number, e-mail address or other contact detail in it "
+            "is replaced by a tag such as [TELEFOONNUMMER] before it is stored"
+        )
     )
 
 
@@ -162,11 +192,17 @@ class DisclosureRequestIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    """POST /disclosures/{id}/approve and /reject: the reason goes into the timeline and the audit log."""
+    """POST /disclosures/{id}/approve and /reject: the reason goes into the request's timeline (not the
+    audit log), contact details in it replaced by tags first (P2, P3)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: Reason
+    reason: Reason = Field(
+        description=(
+            "why; kept on the request's timeline. A phone number, e-mail address or other contact detail "
+            "in it is replaced by a tag such as [TELEFOONNUMMER] before it is stored"
+        )
+    )
 
 
 class Approval(BaseModel):
@@ -177,6 +213,19 @@ class Approval(BaseModel):
     by: str
     at: UtcDateTime
     reason: str
+
+
+DecisionAction = Literal["disclosure.approved", "disclosure.rejected"]
+
+
+class PendingAudit(BaseModel):
+    """A decision counted on the request whose audit entry is not written yet (see `DisclosureRecord`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: DecisionAction
+    by: str
+    at: UtcDateTime
 
 
 class TimelineEntry(BaseModel):
@@ -194,8 +243,15 @@ class DisclosureRecord(BaseModel):
     """A request as stored in DisclosuresTable (pk `disclosure#<id>`, sk `request`).
 
     `token_ciphertext` is the Step Functions task token, encrypted under DisclosureKey while the request
-    waits for compliance, and dropped once decided; `token_sha256` stays as its fingerprint. `version`
-    guards every update (optimistic locking), so two decisions cannot both count.
+    waits for compliance, and dropped once the workflow was told the decision; `token_sha256` stays as
+    its fingerprint. `version` guards every update (optimistic locking), so two decisions cannot both
+    count.
+
+    A decision is recorded first and carried out after (P7, `logic.disclosure_decisions`):
+    `audit_pending` lists decisions counted here whose audit entry is not written yet, and
+    `callback_pending` says that the request is decided (approved or rejected) but the workflow has
+    not been told yet. A failure between the steps leaves them set, so the same decision sent again
+    finishes the work instead of being refused as a conflict, and the audit chain gets it once.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -216,6 +272,8 @@ class DisclosureRecord(BaseModel):
     result_expires_at: UtcDateTime | None = None
     token_ciphertext: str | None = None
     token_sha256: str | None = None
+    audit_pending: list[PendingAudit] = Field(default_factory=list)
+    callback_pending: bool = False
     timeline: list[TimelineEntry] = Field(default_factory=list)
     version: int = Field(default=0, ge=0)
 
@@ -243,6 +301,14 @@ class DisclosureView(BaseModel):
     approvals: list[Approval]
     approved_at: UtcDateTime | None = None
     result_expires_at: UtcDateTime | None = None
+    callback_pending: bool = Field(
+        default=False,
+        description=(
+            "true: the request is decided (approved or rejected) but the workflow has not been told yet, "
+            "since telling it failed; the same decision sent again (by any compliance officer but the "
+            "requester) tells it, and the decision is not recorded twice"
+        ),
+    )
     timeline: list[TimelineEntry]
 
 

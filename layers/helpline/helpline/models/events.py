@@ -7,6 +7,7 @@ these events; nothing past the adapter knows a provider's field names. Identifie
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
@@ -41,8 +42,10 @@ class ContactStarted:
     """A person reaches one of our lines: a call comes in, a chat starts, an e-mail arrives."""
 
     channel: Channel
-    line_address: str
-    """Our number, chat channel or mailbox that was contacted, normalised as the line registry stores it."""
+    line_address: str | None
+    """Our number, chat channel or mailbox that was contacted, normalised as the line registry stores it;
+    None when the provider does not say (an Amazon Connect chat whose flow names no line): the contact
+    is still registered (P8), on the line `unknown`."""
     identifier: Identifier | None
     """The caller's number, IP or e-mail address; None when withheld (an anonymous caller ID)."""
     provider_reference: Identifier
@@ -56,6 +59,11 @@ class ContactStarted:
     sender_authenticated: bool | None = None
     """E-mail: whether SES authenticated the sender (SPF or DKIM, with DMARC alignment); only then
     does the daily limit count the mail under its address (P10). None on channels without it."""
+    reference_sealed_alone: bool = True
+    """Without an `identifier`, whether the provider reference is still sealed, for a disclosure (P7):
+    a withheld caller ID is known to the telephone provider, who can find it by the reference. False
+    where nothing identifying stands behind the reference (an Amazon Connect web chat: Connect holds
+    no address of the person): such a record keeps no ciphertext at all."""
 
 
 @dataclass(frozen=True)
@@ -80,4 +88,19 @@ class TranscriptPart:
     sent_at: datetime
     """The provider's time of the message, as it claims it (see `ContactStarted.started_at`)."""
     part_id: str = ""
-    """The provider's id for this message, if any: a redelivered message is stored once."""
+    """The provider's id for this message: a redelivered message (the same id) is stored once
+    (`logic.conversation.add_transcript_part`). Without one, every delivery is a part of its own."""
+
+
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD (the replacement character).
+
+    JSON (`"\\ud83d"`) and the e-mail parser (raw bytes it cannot decode) can hand over strings
+    that are no valid Unicode; they cannot be encoded as UTF-8, so encrypting or hashing them would
+    raise `UnicodeEncodeError` halfway through an intake (P8: a message is kept word for word, and
+    what was no character is kept as the replacement character).
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)

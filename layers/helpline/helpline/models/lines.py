@@ -13,7 +13,10 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from helpline.models.addresses import normalise_address
-from helpline.models.common import Channel, LineId, UtcDateTime
+from helpline.models.common import Channel, LineId, UtcDateTime, rule_broken
+
+NOT_BLANK: Final = r"\S"
+"""Text is stripped before it is checked, so the document says what that means: not whitespace only."""
 
 LineKind = Literal["helpline", "office"]
 """P11: office lines are not help lines; the ingest path treats their contacts apart."""
@@ -30,12 +33,13 @@ class LineIn(BaseModel):
     address: str = Field(
         min_length=1,
         max_length=254,
+        pattern=NOT_BLANK,
         description=(
             "voice: phone number (normalised to E.164, region NL by default); "
             "email: mailbox (lower-cased); chat: channel slug"
         ),
     )
-    display_name: str = Field(min_length=1, max_length=80)
+    display_name: str = Field(min_length=1, max_length=80, pattern=NOT_BLANK)
     daily_limit: int | None = Field(
         default=None,
         ge=1,
@@ -54,7 +58,11 @@ class LineIn(BaseModel):
         channel: Channel | None = info.data.get("channel")
         if channel is None:
             return value  # the channel is invalid and reported on its own
-        return normalise_address(channel, value)
+        try:
+            return normalise_address(channel, value)
+        except ValueError as problem:
+            # Any string fits the schema's `address`; which one fits the channel is a rule (422).
+            raise rule_broken(str(problem)) from None
 
 
 class Line(LineIn):
@@ -143,4 +151,4 @@ class RejectionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    reason: str = Field(min_length=1, max_length=REASON_MAX, pattern=NOT_BLANK)

@@ -1,15 +1,25 @@
-"""A chat or e-mail transcript as it leaves the system for training (P4, P8): de-identified text only."""
+"""A chat or e-mail transcript as it leaves the system (P4, P8): de-identified text only, read for one of
+the purposes P4 names."""
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from helpline.models.common import Channel, UtcDateTime
 
-PURPOSE_MIN: Final = 3
-PURPOSE_MAX: Final = 200
+TranscriptPurpose = Literal["training", "emotional_processing", "quality_improvement"]
+"""Why a transcript is read: the only three reasons P4 gives for sharing what was said.
+
+- `training`: training volunteers (P4, and P9's mentors and trainees).
+- `emotional_processing`: the volunteer's own emotional processing of a conversation (verwerking),
+  with a mentor or a professional.
+- `quality_improvement`: improving the quality of the service (P4, P8's reports).
+"""
+TRANSCRIPT_PURPOSES: Final[tuple[str, ...]] = get_args(TranscriptPurpose)
+NOTE_MAX: Final = 200
+"""The longest note a read may give beside its purpose; the audit log keeps it scrubbed, cut to fit."""
 
 TranscriptSender = Literal["contact", "volunteer"]
 

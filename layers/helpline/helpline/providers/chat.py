@@ -37,6 +37,10 @@ Events (JSON objects; unknown fields are refused; timestamps are ISO 8601 with a
 
     {"type": "chat.ended", "session_id": "<1-512 chars>", "timestamp": "<ISO 8601>"}
 
+Messages are kept in the order of their ``timestamp``, and messages with the same ``timestamp`` (a
+platform that sends whole seconds) in the order they arrive: send them in the order they were
+written. A ``message_id`` sent again is recognised however late, and keeps its first place.
+
 A ``timestamp`` is the platform's claim of when the event happened. Any well-formed one is accepted,
 from year 0001 to 9999 in any zone, so a chat is never refused for its clock (a person in crisis must
 be connected); the helpline keeps it only when it lies within a day before and five minutes after our
@@ -65,8 +69,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, V
 
 from helpline import identifiers
 from helpline.identifiers import InvalidIdentifierError
-from helpline.models.addresses import normalise_address
-from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart, as_utc
+from helpline.models.addresses import CHAT_CHANNEL_PATTERN, normalise_address
+from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart, as_utc, valid_text
 from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError
 
 SIGNATURE_HEADER: Final = "X-Helpline-Signature"
@@ -80,7 +84,10 @@ _HEADER_PART: Final = re.compile(r"^([a-z][a-z0-9]{0,15})=([!-~]{1,256})$")
 _DIGITS: Final = re.compile(r"^[0-9]{1,12}$")
 _HEX: Final = re.compile(r"^[0-9a-fA-F]{64}$")
 
-SessionId = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+SessionId = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, json_schema_extra={"pattern": r"\S"})]
+IP_ADDRESS_SCHEMA: Final = {"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+"""What the OpenAPI document says of `client_ip`. The document's patterns and formats are checked by
+`parse_event` itself (each refusal a 400 naming the field), not by the model, so they appear here."""
 
 
 # --- signature -------------------------------------------------------------------------------------
@@ -151,8 +158,24 @@ class ChatStartedEvent(_Event):
 
     type: Literal["chat.started"]
     session_id: SessionId
-    channel: Annotated[str, Field(min_length=1, max_length=63, description="Our chat channel slug.")]
-    client_ip: Annotated[str, Field(min_length=1, max_length=64, description="The person's IP address (P3).")]
+    channel: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=63,
+            description="Our chat channel slug.",
+            json_schema_extra={"pattern": CHAT_CHANNEL_PATTERN.pattern},
+        ),
+    ]
+    client_ip: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="The person's IP address (P3).",
+            json_schema_extra=IP_ADDRESS_SCHEMA,
+        ),
+    ]
     timestamp: AwareDatetime
 
 
@@ -227,9 +250,13 @@ def parse_event(raw_body: bytes) -> ContactStarted | TranscriptPart | ContactEnd
 
     - chat.started → `ContactStarted` (channel chat, line address = the channel slug as the line
       registry normalises it, identifier = the client IP, reference = the session id);
-    - chat.message → `TranscriptPart` (part id = message id, so a redelivery is stored once);
+    - chat.message → `TranscriptPart` (part id = message id, so a redelivery is stored once; the
+      parts are ordered by `logic.conversation.add_transcript_part`);
     - chat.ended → `ContactEnded` with no duration (the domain computes it from the start) and
       sequence 0 (a chat ends once).
+
+    What JSON can carry but is no text (a lone surrogate, ``"\\ud83d"``) is refused by the model
+    (400, naming the field); no such string ever reaches the keyed hash or the encryption.
     """
     if len(raw_body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
@@ -241,7 +268,8 @@ def parse_event(raw_body: bytes) -> ContactStarted | TranscriptPart | ContactEnd
     try:
         reference = identifiers.reference(event.session_id)
     except InvalidIdentifierError:
-        raise MalformedEvent("session_id is blank") from None
+        problem = "session_id is blank" if not event.session_id.strip() else "session_id is not text"
+        raise MalformedEvent(problem) from None
     at = as_utc(event.timestamp)
     if isinstance(event, ChatStartedEvent):
         try:
@@ -264,9 +292,9 @@ def parse_event(raw_body: bytes) -> ContactStarted | TranscriptPart | ContactEnd
             channel="chat",
             provider_reference=reference,
             sender=event.sender,
-            text=event.text,
+            text=valid_text(event.text),
             sent_at=at,
-            part_id=event.message_id,
+            part_id=valid_text(event.message_id),
         )
     return ContactEnded(
         channel="chat", provider_reference=reference, ended_at=at, duration_s=None, sequence=0

@@ -30,8 +30,10 @@ CHANNELS: Final[Mapping[str, Channel]] = {"VOICE": "voice", "CHAT": "chat"}
 """Connect channels that are helpline contacts; TASK and EMAIL are not (yet) ours."""
 
 LINE_ADDRESS_PARAMETER: Final = "lineAddress"
-"""A contact-flow parameter naming the line when Connect gives no SystemEndpoint (chat contacts
-usually have none): set it in the `InvokeLambdaFunction` block to the chat channel slug."""
+"""Names the line when Connect gives no `SystemEndpoint`, as for every chat: a function input
+parameter of the `InvokeLambdaFunction` block (`Details.Parameters`), else a contact attribute of that
+name (`Details.ContactData.Attributes`, set by a "Set contact attributes" block or by the chat
+widget's `StartChatContact`). Its value is the chat line's address in the line registry (its slug)."""
 
 DISCONNECTED: Final = "DISCONNECTED"
 
@@ -101,39 +103,61 @@ def _customer_identifier(endpoint: object) -> Identifier | None:
         return None
 
 
+def _line_address(channel: Channel, details: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
+    """The contacted line's address, normalised as the line registry stores it, or None.
+
+    From `SystemEndpoint.Address` (our number, for a call), else the flow's `lineAddress` parameter or
+    contact attribute (`LINE_ADDRESS_PARAMETER`). None when none is there or it is no address of the
+    channel: Connect sends a chat with `SystemEndpoint: null` and `CustomerEndpoint: null` (only an
+    SMS or WhatsApp chat has endpoints), and such a contact is still registered, on the line
+    `unknown` (P8), instead of being refused as malformed and never registered at all.
+    """
+    system = data.get("SystemEndpoint")
+    candidates = [system.get("Address") if isinstance(system, Mapping) else None]
+    for source in (details.get("Parameters"), data.get("Attributes")):
+        if isinstance(source, Mapping):
+            candidates.append(source.get(LINE_ADDRESS_PARAMETER))
+    for candidate in candidates:
+        raw = _text(candidate)
+        if raw is None:
+            continue
+        try:
+            return normalise_address(channel, raw)
+        except ValueError:
+            continue
+    return None
+
+
 def contact_flow_event(event: Mapping[str, Any], now: datetime) -> ContactStarted:
     """A `ContactStarted` from a contact flow's Lambda invocation (`Details.ContactData`).
 
     - channel: `Channel` VOICE → voice, CHAT → chat; anything else is refused;
-    - line address: `SystemEndpoint.Address` (our number), normalised for the channel as the line
-      registry stores it; without one, the flow parameter `lineAddress`;
-    - identifier: `CustomerEndpoint` (`_customer_identifier`);
+    - line address: `_line_address` (None: the line `unknown`);
+    - identifier: `CustomerEndpoint` (`_customer_identifier`): a caller's number, or an SMS or
+      WhatsApp chatter's; None for a web chat, whose record then keeps no ciphertext either
+      (`reference_sealed_alone`: Connect holds no address of a web chatter to recover, P3, P7) and
+      is not counted (P10: there is nothing to count it by; the record says `unchecked`);
     - provider reference: `ContactId` (this contact, not `InitialContactId`: a transfer is a new
       contact in Connect and is registered as such);
     - started at: `InitiationTimestamp` if Connect sends one, else `now`.
+
+    Refused (`MalformedEvent`, whose problem names the field, never its value): no `Details` or
+    `ContactData`, an unsupported `Channel`, no usable `ContactId`, an `InitiationTimestamp` that is
+    not ISO 8601. The caller is connected all the same (`helpline.ingress.connect`).
     """
     details = _mapping(event.get("Details"), "Details")
     data = _mapping(details.get("ContactData"), "Details.ContactData")
     channel = _channel(data.get("Channel"), "Details.ContactData.Channel")
-    system = data.get("SystemEndpoint")
-    raw_line = _text(system.get("Address")) if isinstance(system, Mapping) else None
-    if raw_line is None:
-        parameters = details.get("Parameters")
-        if isinstance(parameters, Mapping):
-            raw_line = _text(parameters.get(LINE_ADDRESS_PARAMETER))
-    if raw_line is None:
-        raise MalformedEvent("missing Details.ContactData.SystemEndpoint.Address")
-    try:
-        line_address = normalise_address(channel, raw_line)
-    except ValueError:
-        raise MalformedEvent("SystemEndpoint.Address is not a line address for the channel") from None
+    reference = _reference(data.get("ContactId"), "Details.ContactData.ContactId")
     started_at = _timestamp(data.get("InitiationTimestamp"), "InitiationTimestamp")
+    identifier = _customer_identifier(data.get("CustomerEndpoint"))
     return ContactStarted(
         channel=channel,
-        line_address=line_address,
-        identifier=_customer_identifier(data.get("CustomerEndpoint")),
-        provider_reference=_reference(data.get("ContactId"), "Details.ContactData.ContactId"),
+        line_address=_line_address(channel, details, data),
+        identifier=identifier,
+        provider_reference=reference,
         started_at=started_at or now.astimezone(UTC),
+        reference_sealed_alone=channel != "chat",
     )
 
 

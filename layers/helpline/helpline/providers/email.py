@@ -4,11 +4,8 @@ SES receives the mail for our helpline mailboxes and writes it to S3; the ingest
 object and calls `parse_message`. There is no signature to check here: only SES can write to that
 bucket, which the template enforces.
 
-But the `From` of a mail is whatever its sender typed (issue 9: three forged mails `From: victim@...`
-used up the victim's daily limit, P10). SES checks SPF, DKIM and DMARC on receipt (the receipt rule's
-`ScanEnabled: true`) and writes its verdicts into the stored message as an `Authentication-Results`
-header on top (RFC 8601). The S3 notification carries only the object's name, never the receipt's
-verdicts, so that header is our only source: `sender_authenticated` reads it, strictly.
+But the `From` of a mail is whatever its sender typed (issue 9, P10): whether SES authenticated it is
+judged apart, from SES's own `Authentication-Results` header only (`providers.mail_authentication`).
 
 The sender's address is read straight into an `Identifier` (P3), and the Message-ID too: it names
 the sender's mail system and often more, so it is an identifier as well. The body is stored word for
@@ -21,7 +18,7 @@ import email
 import email.policy
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.errors import MessageError
 from email.message import EmailMessage
@@ -31,8 +28,9 @@ from typing import Final
 from helpline import identifiers
 from helpline.identifiers import Identifier, InvalidIdentifierError
 from helpline.models.addresses import normalise_address
-from helpline.models.events import ContactStarted, TranscriptPart, as_utc
+from helpline.models.events import ContactStarted, TranscriptPart, as_utc, valid_text
 from helpline.providers.errors import MalformedEvent
+from helpline.providers.mail_authentication import sender_authenticated
 
 MAX_TRANSCRIPT_CHARS: Final = 200_000
 """At most this many characters of a body are stored: a mail to a helpline is a letter, not an
@@ -44,9 +42,6 @@ BODY_PART_ID: Final = "body"
 """The `part_id` of the one transcript part of a mail. Not the Message-ID: `part_id` is stored in
 clear, and a Message-ID is an identifier."""
 
-SES_AUTHSERV_ID: Final = "amazonses.com"
-"""The authserv-id SES writes first in its `Authentication-Results` header."""
-AUTHENTICATION_RESULTS: Final = "authentication-results"
 MAX_RECIPIENTS: Final = 50
 """At most this many `To` and `Cc` addresses are looked at for a registered line: a mail to hundreds of
 addresses is no letter to a helpline, and each address costs a lookup."""
@@ -63,21 +58,47 @@ def _header(message: EmailMessage, name: str) -> object | None:
     return header
 
 
+def _unescaped(text: str) -> str:
+    """A header value as the text its sender wrote.
+
+    The parser reads a message from bytes and keeps every byte it cannot read as ASCII as a lone
+    surrogate (`surrogateescape`). But RFC 6532 (SMTPUTF8) allows UTF-8 in headers, so `jösé@...` or
+    `jan@exämple.nl` arrive exactly so: those bytes are decoded here as the UTF-8 they are. Bytes that
+    are no UTF-8 (an old mail program writing Latin-1, which no standard allows) are read as Latin-1,
+    in which every byte is a character: the mail is still taken in. Without this, such an address
+    failed as "not an e-mail address" (the mail was deleted unread) or, in the local part, went through
+    as a string no KMS call can encode (a `UnicodeEncodeError` after the contact's reference was
+    claimed, outside all error handling).
+    """
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no byte stands for: not from the parser, never mind
+        return valid_text(text)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def _addresses(message: EmailMessage, name: str) -> list[str]:
-    """Every address in an address header (`From`, `To`, `Cc`): their `addr_spec`s, in order.
+    """Every address in an address header (`From`, `To`, `Cc`): their `addr_spec`s, in order, as text
+    (`_unescaped`).
 
     A header the parser finds no address in is read once more as one plain address (`parseaddr`).
     """
     header = _header(message, name)
     if header is None:
         return []
-    addresses: Sequence[object] = getattr(header, "addresses", ())
-    specs = [getattr(address, "addr_spec", "") for address in addresses]
+    try:
+        addresses: Sequence[object] = getattr(header, "addresses", ())
+        specs = [getattr(address, "addr_spec", "") for address in addresses]
+    except _HEADER_ERRORS:
+        specs = []
     specs = [spec.strip() for spec in specs if isinstance(spec, str) and spec.strip()]
     if not specs:
         _name, spec = parseaddr(str(header))
         specs = [spec.strip()] if spec.strip() else []
-    return specs
+    return [_unescaped(spec) for spec in specs]
 
 
 def _first_address(message: EmailMessage, name: str) -> str | None:
@@ -115,161 +136,73 @@ def _recipients(message: EmailMessage) -> list[str]:
     return recipients
 
 
-# ---------------------------------------------------------------- SES's verdicts (issue 9, P10)
-
-_RESULT: Final = re.compile(r"\s*([a-z0-9_-]+)\s*(?:/\s*[0-9]+\s*)?=\s*([a-z0-9_-]+)(?=\s|$)", re.IGNORECASE)
-"""The start of a resinfo (RFC 8601): `method[/version] = result`, any case, any spacing."""
-_PROPERTY: Final = re.compile(
-    r'"(?:[^"\\]|\\.)*"|([a-z0-9_-]+)\s*\.\s*([a-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s";]+)',
-    re.IGNORECASE,
-)
-"""A `ptype.property = value` of a resinfo; a quoted string (a `reason="..."`) is consumed whole, so
-that nothing inside it can pass for a property."""
-
-
-def _without_comments(value: str) -> str:
-    """`value` with its comments (nested parentheses, RFC 5322) each replaced by one space.
-
-    Comments are free text (SES writes "(spfCheck: domain of ... designates ...)" in them): they may
-    hold a ";" or a "dmarc=pass", and must count for nothing. Quoted strings are kept as they are.
-    An unclosed comment runs to the end.
-    """
-    kept: list[str] = []
-    depth = 0
-    quoted = False
-    escaped = False
-    for char in value:
-        if escaped:
-            escaped = False
-            if depth == 0:
-                kept.append(char)
-        elif char == "\\" and (quoted or depth):
-            escaped = True
-            if depth == 0:
-                kept.append(char)
-        elif depth:
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth == 0:
-                kept.append(" ")
-        elif quoted:
-            kept.append(char)
-            quoted = char != '"'
-        elif char == "(":
-            depth = 1
-        else:
-            kept.append(char)
-            quoted = char == '"'
-    return "".join(kept)
-
-
-def _split_unquoted(value: str) -> list[str]:
-    """`value` split at each ";" outside a quoted string."""
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = False
-    escaped = False
-    for char in value:
-        if escaped:
-            escaped = False
-        elif char == "\\" and quoted:
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == ";" and not quoted:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def _domain(value: str) -> str:
-    return value.strip().strip('"').strip().rstrip(".").lower()
-
-
-def _ses_results(headers: Iterable[tuple[str, str]]) -> dict[str, list[tuple[str, dict[str, str]]]]:
-    """SES's results by method (`spf`, `dkim`, `dmarc`, ...): each result, lower-cased, with its
-    properties (`header.from` → its value). Empty when the topmost `Authentication-Results` is not SES's.
-    """
-    top = next(
-        (str(value) for name, value in headers if name.strip().lower() == AUTHENTICATION_RESULTS), None
-    )
-    if top is None:
-        return {}
-    authserv, *resinfos = _split_unquoted(_without_comments(top))
-    if _domain(authserv.split()[0] if authserv.split() else "") != SES_AUTHSERV_ID:
-        return {}
-    results: dict[str, list[tuple[str, dict[str, str]]]] = {}
-    for resinfo in resinfos:
-        start = _RESULT.match(resinfo)
-        if start is None:
-            continue  # "none", or something unreadable: no result
-        properties = {
-            f"{found.group(1)}.{found.group(2)}".lower(): found.group(3)
-            for found in _PROPERTY.finditer(resinfo, start.end())
-            if found.group(1) is not None
-        }
-        results.setdefault(start.group(1).lower(), []).append((start.group(2).lower(), properties))
-    return results
-
-
-def sender_authenticated(headers: Iterable[tuple[str, str]], from_domain: str) -> bool:
-    """Whether SES authenticated the `From` address: SPF or DKIM passed, and DMARC passed for exactly
-    `from_domain` (the domain of the address we take as the sender). Only then does the daily limit
-    count the mail under that address (P10, issue 9): anyone can write anyone's address in `From`.
-
-    `headers` are the message's (name, raw value) pairs, top first. Which header counts:
-
-    - Only the topmost `Authentication-Results`, and only when its authserv-id is SES's
-      (`amazonses.com`). SES prepends its trace headers on receipt, and with scanning on (the
-      template's receipt rule) it always adds this one, so SES's is the first. Every one below it
-      was written by the sender or a server before SES, and a sender can write
-      `amazonses.com; dmarc=pass` as easily as anything else. If the topmost is not SES's, SES
-      wrote none: not authenticated.
-    - SPF or DKIM alone is not enough: SPF checks the envelope sender and DKIM any signing domain,
-      neither of which need be the `From` domain. DMARC pass means one of them passed aligned with
-      the `From` domain (RFC 7489), so it is required; every DMARC result must be `pass`, and its
-      `header.from` must be `from_domain` (a mail with two `From` headers or addresses may have had
-      DMARC checked on another one than ours).
-    - `Received-SPF` is not read: it repeats the SPF result and says nothing of alignment.
-      `X-SES-Spam-Verdict` and `X-SES-Virus-Verdict` say nothing about who sent the mail.
-
-    Methods, results and properties are read in any case and with any spacing (RFC 8601 allows
-    CFWS); comments count for nothing. Pure, and never logs or raises with a header value: those
-    hold the sender's address (P3).
-    """
-    results = _ses_results(headers)
-    dmarc = results.get("dmarc", [])
-    if not dmarc:
-        return False
-    domain = _domain(from_domain)
-    for result, properties in dmarc:
-        if result != "pass" or _domain(properties.get("header.from", "")) != domain or not domain:
-            return False
-    return any(result == "pass" for method in ("spf", "dkim") for result, _ in results.get(method, []))
-
-
 def _raw_headers(message: EmailMessage) -> list[tuple[str, str]]:
-    """The message's headers as (name, raw value), top first; none when the parser cannot list them."""
+    """The message's headers as (name, raw value), top first, as text (`_unescaped`: SES may write an
+    internationalised `header.from` in UTF-8); none when the parser cannot list them."""
     try:
-        return [(str(name), str(value)) for name, value in message.raw_items()]
+        return [(_unescaped(str(name)), _unescaped(str(value))) for name, value in message.raw_items()]
     except _HEADER_ERRORS:
         return []
 
 
-def _reference(message: EmailMessage, raw: bytes) -> Identifier:
-    """The Message-ID; without a usable one, "sha256:" + the hex SHA-256 of the raw message.
+CONTENT_HEADERS: Final = frozenset(
+    {
+        "from",
+        "sender",
+        "reply-to",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+    }
+)
+"""The headers the sender wrote that say what the mail is; not the trace headers that every receipt
+adds anew (`Received`, `Return-Path`, SES's verdicts), so a mail SES receives twice has one digest."""
+_HEADER_END: Final = re.compile(rb"\r?\n\r?\n")
 
-    The hash is stable, so SES delivering the same object twice still yields one contact.
+
+def content_digest(message: EmailMessage, raw: bytes) -> str:
+    """Hex SHA-256 of what the mail says: its `CONTENT_HEADERS` as written, in order, and its body bytes.
+
+    The same for every delivery of the very same mail (S3 notifying twice, SES receiving it twice
+    with new trace headers on top), different for any other mail, whatever `Message-ID` it claims.
     """
+    digest = hashlib.sha256()
+    for name, value in _raw_headers(message):
+        if name.strip().lower() in CONTENT_HEADERS:
+            line = f"{name.strip().lower()}:{value}\n".encode()
+            digest.update(len(line).to_bytes(8, "big") + line)
+    end = _HEADER_END.search(raw)
+    digest.update(b"\0body\0" + (raw[end.end() :] if end else b""))
+    return digest.hexdigest()
+
+
+def _reference(message: EmailMessage, raw: bytes) -> Identifier:
+    """The provider reference: the `Message-ID` and the mail's `content_digest`, "<id> sha256:<hex>".
+
+    A Message-ID is only the sender's claim: anyone can send a new mail under an old one's id, and
+    keyed by it alone that mail was appended to the old contact's transcript. With the digest, a
+    different mail under the same id is a new contact, while a redelivery of the very same mail (the
+    same S3 object notified twice, or SES receiving it twice) is still recognised and kept once. The
+    Message-ID stays in the reference (sealed only, P3): it is how the sender's provider finds the mail
+    for a disclosure (P7). Without a usable one (or when both do not fit in a reference), the
+    reference is "sha256:<hex>".
+    """
+    suffix = "sha256:" + content_digest(message, raw)
     header = _header(message, "Message-ID")
-    if header is not None:
+    message_id = _unescaped(str(header)).strip() if header is not None else ""
+    if message_id:
         try:
-            return identifiers.reference(str(header))
+            return identifiers.reference(f"{message_id} {suffix}")
         except InvalidIdentifierError:
             pass
-    return identifiers.reference("sha256:" + hashlib.sha256(raw).hexdigest())
+    return identifiers.reference(suffix)
 
 
 def _sent_at(message: EmailMessage, now: datetime) -> datetime:
@@ -291,8 +224,20 @@ def _sent_at(message: EmailMessage, now: datetime) -> datetime:
 
 
 def _content(part: EmailMessage) -> str:
-    """A text part decoded; with an unknown charset, decoded as UTF-8 with replacements."""
+    """A text part decoded; with an unknown charset, decoded as UTF-8 with replacements.
+
+    A part that names no charset is US-ASCII by the book (RFC 2045), but a mail sent with SMTPUTF8
+    (RFC 6532) is UTF-8 throughout, often without saying so: such a body that is valid UTF-8 is read as
+    UTF-8, so that it is kept word for word (P8), not with every accented letter replaced.
+    """
     try:
+        if part.get_content_charset() is None:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                try:
+                    return payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
         content = part.get_content()
     except (LookupError, ValueError, KeyError):
         payload = part.get_payload(decode=True)
@@ -308,10 +253,13 @@ def body_text(message: EmailMessage) -> str:
     Line ends become "\\n": CRLF is how mail travels (RFC 5322), not part of what was written.
     A mail with neither (only attachments) has the empty text. Attachments are never stored.
     """
-    part = message.get_body(preferencelist=("plain",)) or message.get_body(preferencelist=("html",))
+    try:
+        part = message.get_body(preferencelist=("plain",)) or message.get_body(preferencelist=("html",))
+    except _HEADER_ERRORS:
+        part = None
     if not isinstance(part, EmailMessage):
         return ""
-    return _content(part).replace("\r\n", "\n")
+    return valid_text(_content(part).replace("\r\n", "\n"))
 
 
 def truncate(text: str) -> str:
@@ -332,7 +280,7 @@ def parse_message(raw: bytes, now: datetime) -> tuple[ContactStarted, Transcript
     - line address: the first address in `To` (else `Cc`), normalised as the line registry stores
       mailboxes; the other `To` and `Cc` addresses follow in `other_recipients`, so the domain can
       route by the helpline address among them (`logic.ingest.find_line`);
-    - provider reference: `Message-ID`, or a SHA-256 of the raw bytes without one;
+    - provider reference: `Message-ID` and the mail's content digest (`_reference`);
     - started at / sent at: `Date`, or `now`;
     - text: `body_text`, cut by `truncate`.
     """

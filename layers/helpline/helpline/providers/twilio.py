@@ -102,11 +102,14 @@ def verify_signature(
     """
     if not signature or not auth_token:
         raise SignatureError
-    given = signature.strip().encode("utf-8")
-    matches = [
-        hmac.compare_digest(compute_signature(variant, params, auth_token).encode("ascii"), given)
-        for variant in _url_variants(url)
-    ]
+    try:
+        given = signature.strip().encode("utf-8")
+        matches = [
+            hmac.compare_digest(compute_signature(variant, params, auth_token).encode("ascii"), given)
+            for variant in _url_variants(url)
+        ]
+    except UnicodeEncodeError:  # a lone surrogate somewhere: no text Twilio can have signed
+        raise SignatureError from None
     if not any(matches):
         raise SignatureError
 

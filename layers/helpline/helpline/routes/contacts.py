@@ -8,13 +8,13 @@ encrypted one (P2, P3).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from helpline.api import StaffApiResolver, create_resolver, openapi_responses
+from helpline.api import StaffApiResolver, UnprocessableRequest, create_resolver, openapi_responses
 from helpline.clock import now as clock_now
 from helpline.dal.register import register_store
 from helpline.logic.register import (
@@ -24,7 +24,7 @@ from helpline.logic.register import (
     get_contact,
     list_contacts,
 )
-from helpline.models.common import LINE_ID_PATTERN, Channel
+from helpline.models.common import LINE_ID_PATTERN, Channel, IsoDate
 from helpline.models.contacts import LimitOutcome
 from helpline.models.register import (
     CONTACT_ID_PATTERN,
@@ -49,15 +49,17 @@ def create_contacts_app(
         summary="List the anonymised register",
         description=(
             "Contacts newest first: time, length, region, entry and limit outcome only (P8). The period "
-            "is whole UTC days, `from` to `to` inclusive (default: the last 31 days, at most 366)."
+            "is whole UTC days, `from` to `to` inclusive (default: the last 31 days). 422 when the period "
+            "spans more than 366 days or `to` is before `from`, or when `next_token` is not one this listing "
+            "gave for this period."
         ),
         tags=TAGS,
         operation_id="listContacts",
-        responses=openapi_responses("A page of contacts", 400, 401, 403, 500),
+        responses=openapi_responses("A page of contacts", 400, 401, 403, 422, 500),
     )
     def get_contacts(
-        first_day: Annotated[date | None, Query(alias="from", description="First day (UTC)")] = None,
-        last_day: Annotated[date | None, Query(alias="to", description="Last day (UTC)")] = None,
+        first_day: Annotated[IsoDate | None, Query(alias="from", description="First day (UTC)")] = None,
+        last_day: Annotated[IsoDate | None, Query(alias="to", description="Last day (UTC)")] = None,
         line: Annotated[str | None, Query(pattern=LINE_ID_PATTERN, description="line_id")] = None,
         channel: Annotated[Channel | None, Query(description="voice, chat or email")] = None,
         region: Annotated[str | None, Query(max_length=40, description="e.g. Utrecht, mobile")] = None,
@@ -71,7 +73,7 @@ def create_contacts_app(
             query = build_filter(clock(), first_day, last_day, line, channel, region, limit_outcome)
             return list_contacts(store(), query, limit, next_token)
         except InvalidQueryError as error:
-            raise BadRequestError(str(error)) from None
+            raise UnprocessableRequest(str(error)) from None
 
     @app.get(
         "/contacts/<id>",

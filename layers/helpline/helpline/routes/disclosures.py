@@ -1,11 +1,15 @@
 """Disclosure routes (P6, P7): request, read, decide (four eyes), and the one-time delivery.
 
 `ROUTE_PERMISSIONS` admits the groups (a professional requests and retrieves, compliance decides, both
-read); the rules that need the request itself (the requester may not decide, a professional sees only
-their own, the result once and within 24 hours) are in `logic.disclosures`, answered with a plain
-reason: 403, 404, 409, 410, or 422 when a request has no legal basis or its grounds do not hold (a
-category that is the person themselves, implausible dates, an unknown recorder, an identifier in its
-text). A malformed body is 400.
+read; 401 without a valid token, 403 for another group); the rules that need the request itself (the
+requester may not decide, a professional sees only their own, the result once and within 24 hours) are
+in `logic.disclosure_requests` and `logic.disclosure_decisions`, answered with a plain reason: 403,
+404, 409, 410, 422 when a request has no legal basis, its grounds do not hold or an identifier is in a
+text that must stay as written (`logic.disclosure_grounds`), and 503 when a service failed after what
+was asked was kept safe (the same call again finishes it). A malformed body, path or query is 400, a
+body that is not JSON 415, and anything unforeseen 500.
+
+Each route lists exactly the statuses it can answer in its OpenAPI `responses`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,13 @@ from helpline.dal.disclosures import contact_directory, disclosure_store
 from helpline.dal.users import user_directory
 from helpline.dal.workflow import workflow
 from helpline.logic.audit import AuditLog
+from helpline.logic.disclosure_decisions import decide
+from helpline.logic.disclosure_requests import (
+    get_disclosure,
+    list_disclosures,
+    request_disclosure,
+    retrieve_result,
+)
 from helpline.logic.disclosures import (
     ContactDirectory,
     Decision,
@@ -44,11 +55,6 @@ from helpline.logic.disclosures import (
     TokenSealer,
     UserDirectory,
     Workflow,
-    decide,
-    get_disclosure,
-    list_disclosures,
-    request_disclosure,
-    retrieve_result,
 )
 from helpline.models.disclosures import (
     DISCLOSURE_ID_PATTERN,
@@ -96,16 +102,22 @@ def create_disclosures_app(
         description=(
             "Only on an art. 126nc Sv demand with a third party in danger, or with the person's consent "
             "(P6, P7). 400 when the body is malformed (a missing or mistyped field, an unknown consent "
-            "`method`), naming the field. 422, naming the field and the rule that failed, never its value, "
-            "when the grounds do not hold: no basis; the person a danger only to themselves; "
-            "`third_party_danger.category` the person themselves, nobody, or not one of child, partner, "
-            "family_member, other_named_person, people_at_a_place, public; a description saying nobody "
-            "else is at risk; a phone number, e-mail address or other identifier in "
-            "`third_party_danger.description` or `consent.statement`; `legal_order.issued_on` in the "
-            "future or before the month of the contact; `consent.recorded_at` in the future or before the "
-            "contact started (our clock); `consent.recorded_by` not a user of the organisation's user "
-            "pool; an office-line contact. 410 when the identifier has been erased by retention (past its "
-            "`identifier_retain_until`, on our clock)."
+            "`method`, a text too long), naming the field; 415 when it is not JSON. 422, naming the field "
+            "and the rule that failed, never its value, when the grounds do not hold: no basis; the person "
+            "a danger only to themselves; `third_party_danger.category` the person themselves, nobody, or "
+            "not one of child, partner, family_member, other_named_person, people_at_a_place, public; a "
+            "description saying nobody else is at risk; a phone number, e-mail address or other "
+            "identifier in the legal order's `reference`, `officer_of_justice` or `prosecutor_office` "
+            "(kept as written, so refused, never altered) or in `consent.recorded_by`; "
+            "`legal_order.issued_on` in the future or before the month of the contact; "
+            "`consent.recorded_at` in the future or before the contact started (our clock); "
+            "`consent.recorded_by` not a user of the organisation's user pool; an office-line contact. "
+            "A phone number, e-mail address, IP or web address, handle, IBAN or BSN in "
+            "`third_party_danger.description` or `consent.statement` is replaced by a tag such as "
+            "[TELEFOONNUMMER] before the request is stored (P2, P3). 404 for an unknown contact, 410 when "
+            "the identifier has been erased by retention (past its `identifier_retain_until`, on our "
+            "clock). 503 when the workflow could not be started: the request is recorded as failed, "
+            "submit it again."
         ),
         tags=TAGS,
         operation_id="requestDisclosure",
@@ -118,8 +130,10 @@ def create_disclosures_app(
             403,
             404,
             410,
+            415,
             422,
             500,
+            503,
         ),
     )
     def post_disclosure(body: DisclosureRequestIn) -> Response[Any]:
@@ -142,7 +156,9 @@ def create_disclosures_app(
     @app.get(
         "/disclosures",
         summary="Disclosure requests",
-        description="Newest first. Compliance sees every request, a professional their own. No identifiers.",
+        description=(
+            "Newest first. Compliance sees every request, a professional their own. No identifiers."
+        ),
         tags=TAGS,
         operation_id="listDisclosures",
         responses=openapi_responses("The requests", 401, 403, 500),
@@ -156,7 +172,8 @@ def create_disclosures_app(
         description=(
             "Never an identifier, a token or a ciphertext. After approval the request is "
             "`awaiting_custodian` until the custodian's officer confirms (then `decrypted`) or refuses "
-            "(`refused`), or the custodian's deadline passes (`expired`)."
+            "(`refused`), or the custodian's deadline passes (`expired`). 400 for a malformed id, 403 for "
+            "a professional's request of someone else, 404 for an unknown one."
         ),
         tags=TAGS,
         operation_id="getDisclosure",
@@ -178,11 +195,16 @@ def create_disclosures_app(
         description=(
             "Not by its requester (403). Once DISCLOSURE_APPROVALS_NEEDED distinct officers approved, the "
             "workflow asks the custodian, whose officer must confirm before the identifier is decrypted "
-            "for the requester. 409 when the request no longer waits."
+            "for the requester. An officer approving twice counts once. 409 when the request does not "
+            "await a decision. 503 when the approval is recorded but could not be carried out yet (the "
+            "audit log or Step Functions failed; the request then shows `callback_pending`): the same "
+            "approval again, by any compliance officer but the requester, carries it out, and it is "
+            "recorded once. The reason is kept on the timeline, contact details in it replaced by tags. "
+            "400 for a malformed id or body, 415 for a body that is not JSON."
         ),
         tags=TAGS,
         operation_id="approveDisclosure",
-        responses=openapi_responses("The request after the approval", 400, 401, 403, 404, 409, 500),
+        responses=openapi_responses("The request after the approval", 400, 401, 403, 404, 409, 415, 500, 503),
     )
     def approve(id: DisclosureId, body: DecisionIn) -> DisclosureView:
         return _decide(id, "approve", body)
@@ -190,10 +212,18 @@ def create_disclosures_app(
     @app.post(
         "/disclosures/<id>/reject",
         summary="Reject a disclosure request",
-        description="Not by its requester (403); 409 when the request no longer waits for a decision.",
+        description=(
+            "Not by its requester (403); 409 when the request does not await a decision. 503 when the "
+            "rejection is recorded but could not be carried out yet (the request then shows "
+            "`callback_pending`): the same rejection again carries it out, recorded once. The reason is "
+            "kept on the timeline, contact details in it replaced by tags. 400 for a malformed id or "
+            "body, 415 for a body that is not JSON."
+        ),
         tags=TAGS,
         operation_id="rejectDisclosure",
-        responses=openapi_responses("The request after the rejection", 400, 401, 403, 404, 409, 500),
+        responses=openapi_responses(
+            "The request after the rejection", 400, 401, 403, 404, 409, 415, 500, 503
+        ),
     )
     def reject(id: DisclosureId, body: DecisionIn) -> DisclosureView:
         return _decide(id, "reject", body)
@@ -202,13 +232,15 @@ def create_disclosures_app(
         "/disclosures/<id>/result",
         summary="The disclosed identifier, once",
         description=(
-            "For the requester only, once, within 24 hours of its decryption; then erased (410). 409 "
-            "while there is no result yet (awaiting compliance or the custodian). Every retrieval is on "
-            "the audit log (P7)."
+            "For the requester only (403), once, within 24 hours of its decryption; then erased (410). "
+            "409 while there is no result yet (awaiting compliance or the custodian). 503 when the sealed "
+            "result could not be opened (KMS failed): it is kept, not delivered, and the same call again "
+            "retrieves it. Of two concurrent retrievals only one gets it; the other gets 410. Every "
+            "retrieval is on the audit log (P7). 400 for a malformed id, 404 for an unknown one."
         ),
         tags=TAGS,
         operation_id="getDisclosureResult",
-        responses=openapi_responses("The identifier", 400, 401, 403, 404, 409, 410, 500),
+        responses=openapi_responses("The identifier", 400, 401, 403, 404, 409, 410, 500, 503),
     )
     def get_result(id: DisclosureId) -> DisclosureResult:
         return _answer(lambda: retrieve_result(id, current_caller(app), store(), results(), audit(), clock()))

@@ -96,12 +96,13 @@ def create_lines_app(
             "A new helpline, or a new display name, queue or daily limit, is stored at once (200, the "
             "line as stored) and audited. A new office line, or a change of kind, channel or address, "
             "is a proposal (202): nothing changes until a second admin approves it (P11, four eyes). "
-            "409 when another line holds the address (the answer names it)."
+            "409 when another line holds the address (the answer names it). 422 when the address is not "
+            "one of the channel: a phone number for voice, a mailbox for email, a slug for chat."
         ),
         tags=TAGS,
         operation_id="putLine",
         responses={
-            **openapi_success(HTTPStatus.OK, "The line as stored", Line, 400, 401, 403, 409, 500),
+            **openapi_success(HTTPStatus.OK, "The line as stored", Line, 400, 401, 403, 409, 422, 500),
             **openapi_success(HTTPStatus.ACCEPTED, "Proposed; waits for a second admin", LineChangeAccepted),
         },
     )

@@ -12,16 +12,17 @@ Who may call which route is decided in `helpline.auth.ROUTE_PERMISSIONS`, before
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from helpline.api import (
     StaffApiResolver,
+    UnprocessableRequest,
     create_resolver,
     current_caller,
     model_response,
@@ -42,6 +43,7 @@ from helpline.logic.reports import (
     reports_in_period,
     visible_author,
 )
+from helpline.models.common import IsoDate
 from helpline.models.reports import CONTACT_ID_PATTERN, Report, ReportIn, ReportList
 from helpline.scrub import scrub as deduce_scrub
 
@@ -108,23 +110,23 @@ def create_reports_app(
         "/reports",
         summary="Reports of a period",
         description=(
-            "Reports written from `from` to `to` (UTC days, both inclusive; default the last 30 days, "
-            "at most 366). Newest first. Mentors and staff see every report; a volunteer only their "
-            "own (P4)."
+            "Reports written from `from` to `to` (UTC days, both inclusive; default the last 30 days). "
+            "Newest first. Mentors and staff see every report; a volunteer only their own (P4). 422 when "
+            "the period spans more than 366 days or `to` is before `from`."
         ),
         tags=TAGS,
         operation_id="listReports",
-        responses=openapi_responses("The reports", 400, 401, 403, 500),
+        responses=openapi_responses("The reports", 400, 401, 403, 422, 500),
     )
     def get_reports(
-        first_day: Annotated[date | None, Query(alias="from", description="First day (UTC)")] = None,
-        last_day: Annotated[date | None, Query(alias="to", description="Last day (UTC)")] = None,
+        first_day: Annotated[IsoDate | None, Query(alias="from", description="First day (UTC)")] = None,
+        last_day: Annotated[IsoDate | None, Query(alias="to", description="Last day (UTC)")] = None,
     ) -> ReportList:
         caller = current_caller(app)
         try:
             start, end = period_bounds(first_day, last_day, clock().astimezone(UTC).date())
         except InvalidPeriod as problem:
-            raise BadRequestError(str(problem)) from None
+            raise UnprocessableRequest(str(problem)) from None
         only = visible_author(caller.username, caller.groups)
         return ReportList(items=reports_in_period(start, end, repository(), only))
 

@@ -24,15 +24,21 @@ from helpline.logic.stats import (
     query_statistics,
     render_csv,
 )
+from helpline.models.common import RULE_BROKEN
 from helpline.models.stats import DIMENSIONS, Dimension, StatsTable
 from helpline.settings import get_settings
 
 TAGS = ["statistics"]
 TEXT_CSV = "text/csv"
+INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?(Z|[+-][0-9]{2}:[0-9]{2}))?$"
+)
+"""A date, or an ISO datetime with its zone: what `parse_instant` can read; whether it is on a whole
+hour is a rule (422), not a shape."""
 
 
 def _responses() -> dict[int, OpenAPIResponse]:
-    responses = openapi_responses("The table, as JSON or (Accept: text/csv) as CSV", 400, 401, 403, 500)
+    responses = openapi_responses("The table, as JSON or (Accept: text/csv) as CSV", 400, 401, 403, 422, 500)
     responses[200]["content"] = {
         content_types.APPLICATION_JSON: {"model": StatsTable},
         TEXT_CSV: {"schema": {"type": "string"}},
@@ -71,7 +77,9 @@ def create_stats_app(
             "more of hour, day, week, line, channel, region. Served from hourly aggregates: lengths are "
             "bucketed, so percentiles are exact to within half a bucket. A cell with fewer than k contacts "
             'shows "<k" and withholds its other figures (P8); so do length figures with fewer than k '
-            'lengths, and a limited count of 1..k-1 shows "<k".'
+            'lengths, and a limited count of 1..k-1 shows "<k". 422 when `from` or `to` is not a real '
+            "moment on a whole UTC hour, `to` is not after `from`, the range spans more than 400 days, or a "
+            "`by` value is not one of the dimensions."
         ),
         tags=TAGS,
         operation_id="getStats",
@@ -79,9 +87,19 @@ def create_stats_app(
     )
     def get_stats(
         start: Annotated[
-            str, Query(alias="from", description="Start, UTC date or datetime on the hour; inclusive")
+            str,
+            Query(
+                alias="from",
+                pattern=INSTANT_PATTERN,
+                description="Start, UTC date or datetime with a zone on the hour; inclusive",
+            ),
         ],
-        end: Annotated[str, Query(alias="to", description="End, exclusive; at most 400 days after from")],
+        end: Annotated[
+            str,
+            Query(
+                alias="to", pattern=INSTANT_PATTERN, description="End, exclusive; at most 400 days after from"
+            ),
+        ],
         by: Annotated[
             list[str] | None,
             Query(description="hour, day, week, line, channel, region; repeated or comma-separated"),
@@ -92,7 +110,7 @@ def create_stats_app(
             dimensions = parse_by(by)
         except StatsQueryError as error:
             raise RequestValidationError(
-                [{"loc": ("query", error.field), "msg": error.problem, "type": "value_error"}]
+                [{"loc": ("query", error.field), "msg": error.problem, "type": RULE_BROKEN}]
             ) from None
         table = query_statistics(store(), first, stop, dimensions, min_cell_size())
         if wants_csv(app.current_event.headers.get("accept") or app.current_event.headers.get("Accept")):

@@ -10,10 +10,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from helpline.api import StaffApiResolver, create_resolver, current_caller, openapi_responses
+from helpline.api import (
+    StaffApiResolver,
+    UnprocessableRequest,
+    create_resolver,
+    current_caller,
+    openapi_responses,
+)
 from helpline.clock import now as clock_now
 from helpline.dal.audit import audit_log
 from helpline.dal.register import register_store
@@ -58,11 +64,12 @@ def create_supervision_app(
         summary="Listen in on a call or read along with a chat or e-mail",
         description=(
             "Recorded (who, when, which contact, role, mode) before monitoring starts (P9). Professionals "
-            "take the role professional, mentors mentor, volunteers only trainee."
+            "take the role professional, mentors mentor, volunteers only trainee. 422 when the mode does not "
+            "fit the contact's channel."
         ),
         tags=TAGS,
         operation_id="startSupervision",
-        responses=openapi_responses("Recorded; monitoring as reported", 400, 401, 403, 404, 500, 502),
+        responses=openapi_responses("Recorded; monitoring as reported", 400, 401, 403, 404, 422, 500, 502),
     )
     def post_supervision(request: SupervisionRequest) -> SupervisionStarted:
         try:
@@ -74,7 +81,7 @@ def create_supervision_app(
         except SupervisionNotFoundError as error:
             raise NotFoundError(str(error)) from None
         except SupervisionModeError as error:
-            raise BadRequestError(str(error)) from None
+            raise UnprocessableRequest(str(error)) from None
         except DependencyError as error:
             if str(error).startswith(("connect:", "twilio:")):
                 raise ServiceError(502, "Monitoring could not be started; the request is recorded") from None
@@ -83,10 +90,13 @@ def create_supervision_app(
     @app.get(
         "/supervision",
         summary="The record of listening in",
-        description="Who listened in on or read along with which contact, when and in what role (P9).",
+        description=(
+            "Who listened in on or read along with which contact, when and in what role (P9). 422 when "
+            "`next_token` is not one this listing gave."
+        ),
         tags=TAGS,
         operation_id="listSupervision",
-        responses=openapi_responses("A page of the record", 400, 401, 403, 500),
+        responses=openapi_responses("A page of the record", 400, 401, 403, 422, 500),
     )
     def get_supervision(
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = DEFAULT_PAGE_SIZE,
@@ -95,6 +105,6 @@ def create_supervision_app(
         try:
             return list_supervision(store(), limit, next_token)
         except InvalidTokenError as error:
-            raise BadRequestError(str(error)) from None
+            raise UnprocessableRequest(str(error)) from None
 
     return app

@@ -1,7 +1,10 @@
-"""GET /contacts/{id}/transcript (mentor, staff): a chat or e-mail transcript for training (P4, P8).
+"""GET /contacts/{id}/transcript (mentor, staff): a chat or e-mail transcript, read for a purpose of P4.
 
 Decrypted, de-identified with the same scrubber as the reports, and recorded on the audit log with who,
-when, which contact and the stated purpose before it leaves. `purpose` is a required query parameter.
+when, which contact, the purpose and the optional note before it leaves (P4, P8). `purpose` is a
+required query parameter, one of `training`, `emotional_processing` (the volunteer's own processing,
+verwerking) or `quality_improvement`; `note` an optional one of at most `NOTE_MAX` characters, scrubbed
+before it reaches the audit log. Anything else in either is 400, naming the parameter, never its value.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from helpline.logic.audit import AuditLog
 from helpline.logic.register import RegisterStore
 from helpline.logic.transcripts import Scrubber, TranscriptNotFoundError, TranscriptReader, read_transcript
 from helpline.models.register import CONTACT_ID_PATTERN
-from helpline.models.transcripts import PURPOSE_MAX, PURPOSE_MIN, TranscriptOut
+from helpline.models.transcripts import NOTE_MAX, TranscriptOut, TranscriptPurpose
 
 TAGS = ["transcripts"]
 
@@ -49,10 +52,13 @@ def create_transcripts_app(
 
     @app.get(
         "/contacts/<id>/transcript",
-        summary="A de-identified transcript for training",
+        summary="A de-identified transcript, read for a purpose of P4",
         description=(
             "The chat or e-mail conversation, each message scrubbed of names and identifying details "
-            "(P4, P8). Every read is on the audit log with the stated purpose. Calls are never recorded (P1)."
+            "(P4, P8). Every read is on the audit log with its purpose (training, the volunteer's own "
+            "emotional processing, or quality improvement) and its note, scrubbed. Calls are never "
+            "recorded (P1): 404 for a call, as for an unknown contact. 400 for a malformed contact id, "
+            "a purpose that is not one of the three, or a note that is empty or too long."
         ),
         tags=TAGS,
         operation_id="getTranscript",
@@ -61,13 +67,26 @@ def create_transcripts_app(
     def get_transcript(
         id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN, description="Contact id")],
         purpose: Annotated[
-            str,
+            TranscriptPurpose,
             Query(
-                min_length=PURPOSE_MIN,
-                max_length=PURPOSE_MAX,
-                description="Why it is read (P4), e.g. training; recorded on the audit log",
+                description=(
+                    "Why it is read, one of P4's purposes: `training` (training volunteers), "
+                    "`emotional_processing` (the volunteer's own emotional processing, verwerking), "
+                    "`quality_improvement`; recorded on the audit log"
+                ),
             ),
         ],
+        note: Annotated[
+            str | None,
+            Query(
+                min_length=1,
+                max_length=NOTE_MAX,
+                description=(
+                    "Optional: what the read is for, in a few words (which training session, say). "
+                    "Scrubbed of names and contact details before it is recorded on the audit log"
+                ),
+            ),
+        ] = None,
     ) -> TranscriptOut:
         try:
             return read_transcript(
@@ -79,6 +98,7 @@ def create_transcripts_app(
                 actor=current_caller(app).username,
                 purpose=purpose,
                 now=clock(),
+                note=note,
             )
         except TranscriptNotFoundError as error:
             raise NotFoundError(str(error)) from None
