@@ -7,6 +7,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CUSTODIAN_TEMPLATE := infrastructure/custodian/template.yaml
+LAYER := layers/helpline
+# The layer's dependencies, pinned with hashes (resolved by `make lock` for Python >= 3.11 on every platform,
+# one version per package), and the dev venv's: the same pins plus the dev tools. The venv installs the
+# second, the layer the first; tests/unit/test_lock.py fails when they disagree.
+LOCK := $(LAYER)/requirements.lock
+DEV_LOCK := $(LAYER)/requirements-dev.lock
+SCRUBBER_DATA := $(LAYER)/helpline/scrubber_data
+# The repository, also when `sam build` runs a build-% target from its scratch copy of a ContentUri.
+ROOT := $(patsubst %/,%,$(dir $(abspath $(firstword $(MAKEFILE_LIST)))))
+# Lambda's python3.13 on arm64 (Amazon Linux 2023, glibc 2.34): wheels only, for any manylinux up to 2.34,
+# so the layer builds on any machine without Python 3.13 or Docker.
+LAMBDA_WHEELS := --implementation cp --python-version 3.13 --only-binary=:all: \
+	--platform manylinux2014_aarch64 $(foreach v,17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34,--platform manylinux_2_$(v)_aarch64)
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --fork-strategy fewest --python-version 3.11 --generate-hashes
+# Lambda's runtime for `make test-3.13`: python3.13 on PATH, else pyenv's (checked to run, not just a shim).
+PY313 = $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+VENV313 := .venv-3.13
+STAMP313 := $(VENV313)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
@@ -14,18 +33,26 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml layers/helpline/requirements.txt
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# the locked versions, by hash, then the project itself (its dependencies are those)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	# deduce's lookup structures (over a minute to build): built here, shipped in the layer, read-only at run time
 	$(BIN)/python -m helpline.scrub --build --if-missing
 	touch $(STAMP)
 
 .PHONY: install
-install: $(STAMP) ## Create the virtualenv and install the project with its dev tools
+install: $(STAMP) ## Create the virtualenv and install the project with its dev tools (and the scrubber data)
+	@$(BIN)/python -m helpline.scrub --build --if-missing
+
+.PHONY: lock
+lock: $(STAMP) ## Re-resolve both lock files after changing pyproject.toml or layers/helpline/requirements.txt
+	$(UV_COMPILE) pyproject.toml --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) $(LAYER)/requirements.txt -c $(DEV_LOCK) -o $(LOCK)
 
 .PHONY: run
 run: $(STAMP) ## Start both stacks locally in the foreground (API on :3000, the custodian's on :3001)
@@ -39,6 +66,7 @@ lint: $(STAMP) ## ruff, format check, mypy, cfn-lint, sam validate --lint
 	$(BIN)/cfn-lint template.yaml $(CUSTODIAN_TEMPLATE)
 	$(BIN)/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(BIN)/sam validate --lint --template $(CUSTODIAN_TEMPLATE) --region $(AWS_DEFAULT_REGION)
+	BC_SKIP_MAPPING=TRUE $(BIN)/uv tool run --quiet --from checkov==3.3.30 checkov --config-file .checkov.yaml -f template.yaml -f $(CUSTODIAN_TEMPLATE) --framework cloudformation --compact --quiet
 
 .PHONY: format
 format: $(STAMP) ## Rewrite the code in the project's format
@@ -57,13 +85,36 @@ integration: $(STAMP) ## Handlers and the local stack against moto, in-process
 e2e: $(STAMP) ## HTTP against a local stack started on free ports
 	$(BIN)/pytest tests/e2e
 
+.PHONY: smoke
+smoke: $(STAMP) ## The happy path against a running stack (SMOKE_OUTPUTS, default .local/outputs.json of make run)
+	$(BIN)/python infrastructure/smoke.py --outputs $${SMOKE_OUTPUTS:-.local/outputs.json}
+
 .PHONY: fuzz
 fuzz: $(STAMP) ## Fuzz the API against openapi.json longer than `make test` does (FUZZ_EXAMPLES=200)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/e2e/test_fuzz_api.py
 
 .PHONY: test
-test: lint openapi-check ## Every check: lint, then unit, integration and e2e tests
+test: lint openapi-check ## Every check: lint, then unit, integration and e2e tests, then unit+integration on 3.13
 	$(BIN)/pytest tests
+	$(MAKE) --no-print-directory test-3.13
+
+$(STAMP313): pyproject.toml $(DEV_LOCK)
+	rm -rf $(VENV313)
+	$(PY313) -m venv $(VENV313)
+	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV313)/bin/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(VENV313)/bin/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP313)
+
+.PHONY: test-3.13
+test-3.13: $(STAMP) ## Unit and integration tests on Python 3.13, Lambda's runtime (skipped if none is found)
+	@py='$(PY313)'; if [ -z "$$py" ]; then \
+	  echo "test-3.13 skipped: no Python 3.13 found (python3.13 on PATH, or pyenv's versions/3.13*)"; \
+	else \
+	  echo "test-3.13 with $$py" && $(MAKE) --no-print-directory $(STAMP313) && \
+	  $(BIN)/python -m helpline.scrub --build --if-missing && \
+	  $(VENV313)/bin/pytest tests/unit tests/integration; \
+	fi
 
 .PHONY: bench
 bench: $(STAMP) ## Run the benchmarks under bench/ and print their figures (the fakes come from tests/)
@@ -78,8 +129,25 @@ openapi-check: $(STAMP)
 	@$(BIN)/python -m helpline.openapi | diff -q - openapi.json >/dev/null || { echo "openapi.json is stale: run make openapi"; exit 1; }
 
 .PHONY: build
-build: $(STAMP) ## sam build (the layer and every function)
+build: $(STAMP) ## sam build (layers and every function; no Python 3.13 or Docker), then sizes and checks
 	$(BIN)/sam build --template template.yaml
+	$(BIN)/python infrastructure/build_report.py .aws-sam/build
+
+# Called by `sam build` (Metadata BuildMethod: makefile, ContextPath: .) with ARTIFACTS_DIR, the layer's root.
+.PHONY: build-DomainLayer
+build-DomainLayer:
+	$(ROOT)/$(BIN)/python -m pip install --quiet --no-compile --no-deps --require-hashes $(LAMBDA_WHEELS) \
+		-r $(ROOT)/$(LOCK) --target $(ARTIFACTS_DIR)/python
+	tar -C $(ROOT)/$(LAYER) --exclude=scrubber_data --exclude=__pycache__ -cf - helpline \
+		| tar -C $(ARTIFACTS_DIR)/python -xf -
+
+.PHONY: build-ScrubberDataLayer
+build-ScrubberDataLayer:
+	@cd $(ROOT) && $(BIN)/python -c 'import sys; from pathlib import Path; from helpline.scrub import is_built; \
+		sys.exit(not is_built(Path(sys.argv[1])))' $(SCRUBBER_DATA) \
+		|| { echo "scrubber data missing (or not of the locked deduce) in $(SCRUBBER_DATA): run make install" >&2; exit 1; }
+	mkdir -p $(ARTIFACTS_DIR)/python/helpline
+	cp -R $(ROOT)/$(SCRUBBER_DATA) $(ARTIFACTS_DIR)/python/helpline/scrubber_data
 
 .PHONY: deploy
 deploy: build ## sam deploy to the environment in ENV (default dev), see samconfig.toml
@@ -95,4 +163,4 @@ deploy-custodian: build-custodian ## sam deploy of the custodian's stack to ENV 
 
 .PHONY: clean
 clean: ## Remove the virtualenv, build output and local state
-	rm -rf $(VENV) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV313) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

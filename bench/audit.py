@@ -39,12 +39,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from helpline.logic.audit import GENESIS_HASH, AuditEntry, canonical_json, chain_entries
 from helpline.logic.audit_checkpoints import (
     SIGNING_ALGORITHM,
-    AuditVerdict,
     Checkpoint,
     PublicKeyChecker,
     SignedCheckpoint,
     StoredCheckpoint,
     checkpoint_key,
+)
+from helpline.logic.checkpoint_verification import (
+    AuditVerdict,
     verify_audit,
 )
 

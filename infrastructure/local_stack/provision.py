@@ -35,13 +35,17 @@ _PLACEHOLDER_CODE = _placeholder_code()
 NOT_PROVISIONED = {
     "AWS::Logs::LogGroup": "handlers log to the local stack's console",
     "AWS::CloudWatch::Alarm": "no metrics locally",
+    "AWS::CloudWatch::Dashboard": "no metrics locally",
     "AWS::SNS::Subscription": "no e-mail locally",
     "AWS::S3::BucketPolicy": "bucket policies are not enforced locally",
+    "AWS::SQS::QueuePolicy": "queue policies are not enforced locally (and no EventBridge delivers to a DLQ)",
     "AWS::Serverless::LayerVersion": "the domain package is installed in the virtualenv",
     "AWS::Serverless::Api": "served by the local API gateway (gateway.py)",
     "AWS::Lambda::Permission": "who may invoke a function is not enforced locally",
     "AWS::SES::ReceiptRuleSet": "no SES locally: put raw mail (MIME) in the mail bucket instead",
     "AWS::SES::ReceiptRule": "no SES locally: put raw mail (MIME) in the mail bucket instead",
+    "AWS::WAFv2::WebACL": "no WAF locally: the per-IP rate limits are not enforced by the local gateway",
+    "AWS::WAFv2::WebACLAssociation": "no WAF locally: the per-IP rate limits are not enforced",
 }
 
 

@@ -14,17 +14,19 @@ from fakes_audit import ListHead, LocalSigner, MemoryCheckpointStore, chain_of, 
 
 from helpline.logic.audit import AuditEntry, chain_entries, verify_chain
 from helpline.logic.audit_checkpoints import (
-    MAX_REPORTED_PROBLEMS,
-    AuditVerdict,
     Checkpoint,
-    CheckpointProblem,
     PublicKeyChecker,
     SignedCheckpoint,
     StoredCheckpoint,
     checkpoint_key,
-    read_checkpoint,
     seq_of_key,
     take_checkpoint,
+)
+from helpline.logic.checkpoint_verification import (
+    MAX_REPORTED_PROBLEMS,
+    AuditVerdict,
+    CheckpointProblem,
+    read_checkpoint,
     verify_audit,
 )
 

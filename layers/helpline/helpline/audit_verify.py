@@ -35,10 +35,12 @@ from pydantic import ValidationError
 from helpline.logic.audit import AuditEntry, ChainProblem
 from helpline.logic.audit_checkpoints import (
     MAX_CHECKPOINT_BYTES,
-    AuditVerdict,
     PublicKeyChecker,
     SignatureChecker,
     StoredCheckpoint,
+)
+from helpline.logic.checkpoint_verification import (
+    AuditVerdict,
     verify_audit,
 )
 

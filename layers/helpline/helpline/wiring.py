@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from helpline import snapstart
 from helpline.dal.buffer import registration_buffer
 from helpline.dal.contacts import contacts_repository
 from helpline.dal.kms import identifier_vault, transcript_sealer
@@ -55,3 +56,8 @@ def ingest_policy() -> IngestPolicy:
         transcript_retention_days=settings.transcript_retention_days,
         register_retention_days=settings.register_retention_days,
     )
+
+
+# SnapStart: restored environments build their own adapters (clients, data-key caches, line copy).
+snapstart.after_restore(ingest_ports.cache_clear)
+snapstart.after_restore(transcript_ports.cache_clear)

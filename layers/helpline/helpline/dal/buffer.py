@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpline import snapstart
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.logic.ports import DependencyError
 from helpline.models.buffer import BufferedWork
@@ -51,3 +52,7 @@ class SqsRegistrationBuffer:
 def registration_buffer() -> SqsRegistrationBuffer:
     """The queue named by REGISTRATION_BUFFER_QUEUE_URL."""
     return SqsRegistrationBuffer(get_settings().registration_buffer_queue_url)
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(sqs_client.cache_clear)

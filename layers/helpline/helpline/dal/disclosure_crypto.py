@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import botocore.session
 
+from helpline import snapstart
 from helpline.dal.kms import kms_client, kms_errors, kms_session
 from helpline.logic.ports import DependencyError
 from helpline.models.disclosures import SealedIdentifier
@@ -162,3 +163,8 @@ def identifier_opener() -> KmsIdentifierOpener:
     """Under the periods of IDENTIFIER_KEY_ALIAS_PREFIX; one per process (tests call
     `identifier_opener.cache_clear()`)."""
     return KmsIdentifierOpener(get_settings().identifier_key_alias_prefix)
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(disclosure_kms_client.cache_clear)
+snapstart.after_restore(identifier_opener.cache_clear)

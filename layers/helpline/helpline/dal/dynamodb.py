@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter
 
+from helpline import snapstart
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.logic.ports import DependencyError
 from helpline.models.common import UtcDateTime
@@ -146,3 +147,7 @@ class DynamoTable:
         except ConditionFailedError:
             return False
         return True
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(dynamodb_client.cache_clear)

@@ -32,7 +32,7 @@ import boto3
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from helpline import periods
+from helpline import periods, snapstart
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.identifiers import Identifier
 from helpline.logic.ports import DependencyError
@@ -285,3 +285,8 @@ def _build_transcript_sealer() -> KmsTranscriptSealer:
 
 identifier_vault: Final = _ProcessSingleton(_build_identifier_vault)
 transcript_sealer: Final = _ProcessSingleton(_build_transcript_sealer)
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(kms_session.cache_clear)
+snapstart.after_restore(identifier_vault.cache_clear)
+snapstart.after_restore(transcript_sealer.cache_clear)

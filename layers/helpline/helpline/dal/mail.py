@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpline import snapstart
 from helpline.logic.ports import DependencyError
 
 if TYPE_CHECKING:
@@ -69,3 +70,7 @@ class S3RawMailStore:
                 return found
             request["KeyMarker"] = page.get("NextKeyMarker")
             request["VersionIdMarker"] = page.get("NextVersionIdMarker")
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(s3_client.cache_clear)

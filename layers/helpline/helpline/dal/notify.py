@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpline import snapstart
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.logic.ports import DependencyError
 from helpline.settings import get_settings
@@ -53,3 +54,7 @@ class SnsComplianceNotifier:
 def compliance_notifier() -> SnsComplianceNotifier:
     """The topic named by COMPLIANCE_TOPIC_ARN."""
     return SnsComplianceNotifier(get_settings().compliance_topic_arn)
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(sns_client.cache_clear)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import botocore.session
 from pydantic import ValidationError
 
-from helpline import clock
+from helpline import clock, snapstart
 from helpline.dal.dynamodb import DynamoTable, dynamodb_errors, from_item, to_item
 from helpline.dal.kms import WrongPurposeError, kms_session
 from helpline.logic.retention import is_expired
@@ -134,3 +134,7 @@ def transcript_reader() -> KmsTranscriptReader:
     reused. Tests call `transcript_reader.cache_clear()`."""
     settings = get_settings()
     return KmsTranscriptReader(settings.transcripts_table, settings.transcript_key_alias_prefix)
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(transcript_reader.cache_clear)

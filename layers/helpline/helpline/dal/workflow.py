@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from helpline import snapstart
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.logic.disclosures import TaskTokenGone
 from helpline.logic.ports import DependencyError
@@ -89,3 +90,7 @@ def workflow() -> StepFunctionsWorkflow:
     CUSTODIAN_POLL_SECONDS (default 300)."""
     settings = get_settings()
     return StepFunctionsWorkflow(settings.disclosure_state_machine_arn, settings.custodian_poll_seconds)
+
+
+# SnapStart: a restored environment makes its own (clients, credentials, cached keys).
+snapstart.after_restore(stepfunctions_client.cache_clear)

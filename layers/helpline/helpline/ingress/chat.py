@@ -28,6 +28,7 @@ from helpline.logic.ingest import (
     admit_contact,
 )
 from helpline.logic.ports import DependencyError
+from helpline.metrics import count_admission
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart
 from helpline.providers import chat
 from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError
@@ -91,6 +92,7 @@ def _started(
     now: datetime,
 ) -> dict[str, Any]:
     admission = admit_contact(started, ports(), policy(), now, require_known_line=True)
+    count_admission(started.channel, admission)
     if not admission.kept:
         # Neither stored nor buffered, and its claims given back: the platform retries on 503, and the
         # retry registers the chat afresh. Answered 200, its messages would find no contact (404).

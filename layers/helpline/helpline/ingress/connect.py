@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 
 from helpline.logic.conversation import end_contact
 from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact
+from helpline.metrics import count_admission
 from helpline.providers import connect
 from helpline.providers.errors import MalformedEvent
 
@@ -41,6 +42,7 @@ def contact_flow(
         return connect.flow_response(True, None, ALLOWED_MESSAGE_NL)
     try:
         admission = admit_contact(started, ports(), policy(), now)
+        count_admission(started.channel, admission)
     except Exception:
         logger.exception("Registration failed; connecting anyway")
         return connect.flow_response(True, None, ALLOWED_MESSAGE_NL)

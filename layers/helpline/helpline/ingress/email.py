@@ -26,6 +26,7 @@ from aws_lambda_powertools import Logger
 
 from helpline.logic.conversation import TranscriptPorts, add_transcript_part
 from helpline.logic.ingest import IngestPolicy, IngestPorts, RegistrationNotKeptError, admit_contact
+from helpline.metrics import count_admission
 from helpline.providers import email
 from helpline.providers.errors import MalformedEvent
 
@@ -75,6 +76,7 @@ def receive(
         return False
     current_policy = policy()
     admission = admit_contact(started, ports(), current_policy, now, office_text=body.text)
+    count_admission(started.channel, admission)
     if not admission.kept:
         # Neither stored nor buffered (its reference and limit slot were given back): the retried
         # notification registers it afresh. Its body must not be kept under a contact that exists

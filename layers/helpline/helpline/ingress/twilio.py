@@ -19,6 +19,7 @@ from helpline.ingress.http import error_response, header, raw_body, response
 from helpline.logic.conversation import end_contact
 from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact
 from helpline.logic.ports import DependencyError
+from helpline.metrics import count_admission
 from helpline.providers import twilio
 from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError
 from helpline.settings import get_settings
@@ -76,6 +77,7 @@ def _incoming_call(
         return response(200, twilio.routing_twiml(DEFAULT_QUEUE), XML)
     try:
         admission = admit_contact(started, ports(), policy(), now)
+        count_admission(started.channel, admission)
     except Exception:
         # A bug or an outage we did not foresee must not leave a caller hanging: route the call.
         logger.exception("Registration failed; routing the call anyway")

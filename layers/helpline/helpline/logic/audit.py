@@ -188,7 +188,7 @@ class ChainVerdict(BaseModel):
 
     `last_seq` and `last_hash` are the head of the chain as checked. A chain check alone cannot see
     entries cut off the end, nor a rewrite re-hashed to the end: the signed checkpoints can
-    (`helpline.logic.audit_checkpoints.AuditVerdict` adds what they found).
+    (`helpline.logic.checkpoint_verification.AuditVerdict` adds what they found).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

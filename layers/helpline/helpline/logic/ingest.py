@@ -111,6 +111,8 @@ class Admission:
     allowed: bool
     contacts_last_24h: int | None
     duplicate: bool = False
+    limit_outcome: LimitOutcome | None = None
+    """What the daily limit said of a contact registered now (P10); None for a repeat or an office line."""
     kept: bool = True
     """Whether the record is stored or waits in the buffer queue. False only when neither worked: the
     reference and the limit slot were given back, the person is let through (fail open), and a
@@ -207,12 +209,21 @@ def admit_contact(
     if not kept:
         _release(ports, claims, now)
         kind: LineKind = "helpline" if line else "unknown"
-        return Admission(contact_id, line, kind, count.allowed, count.last_24h, kept=False)
+        return Admission(
+            contact_id, line, kind, count.allowed, count.last_24h, limit_outcome=count.outcome, kept=False
+        )
     logger.info(
         "Contact registered",
         extra={"contact_id": contact_id, "channel": event.channel, "limit_outcome": count.outcome},
     )
-    return Admission(contact_id, line, "helpline" if line else "unknown", count.allowed, count.last_24h)
+    return Admission(
+        contact_id,
+        line,
+        "helpline" if line else "unknown",
+        count.allowed,
+        count.last_24h,
+        limit_outcome=count.outcome,
+    )
 
 
 @dataclass

@@ -27,7 +27,14 @@ from helpline.api import StaffApiResolver, create_resolver, openapi_responses
 from helpline.dal.audit import audit_log
 from helpline.dal.checkpoints import checkpoint_store, signing_public_key
 from helpline.logic.audit import DEFAULT_VERIFY_PAGE, AuditEntry, AuditReader, chain_entries
-from helpline.logic.audit_checkpoints import AuditVerdict, PublicKeyChecker, StoredCheckpoint, verify_audit
+from helpline.logic.audit_checkpoints import (
+    PublicKeyChecker,
+    StoredCheckpoint,
+)
+from helpline.logic.checkpoint_verification import (
+    AuditVerdict,
+    verify_audit,
+)
 
 TAGS = ["audit"]
 DEFAULT_PAGE_SIZE: Final = 100

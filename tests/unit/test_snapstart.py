@@ -1,0 +1,110 @@
+"""SnapStart runtime hooks (helpline.snapstart): after a restore nothing cached before the snapshot
+is shared: boto3 clients and sessions, the vault and sealers with their data-key caches, the adapters
+wired from them, Powertools' cached secrets, the `random` state."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+import random
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parameters import base as parameters
+
+import helpline
+from helpline import settings, snapstart, wiring
+from helpline.dal import buffer, disclosure_crypto, dynamodb, kms, mail, notify, transcript_reader, workflow
+
+NOT_PER_ENVIRONMENT = {
+    "helpline.settings.get_settings",  # the function's environment variables: the same after a restore
+    "helpline.wiring.ingest_policy",  # numbers from those variables, no clients, no keys
+    "helpline.logic.stats._time_values",  # a pure function of its argument
+}
+
+
+def _process_caches() -> dict[str, Any]:
+    """Every module-level `functools.cache` and `_ProcessSingleton` under helpline.dal and wiring."""
+    found: dict[str, Any] = {}
+    modules = [wiring] + [
+        importlib.import_module(f"helpline.dal.{info.name}")
+        for info in pkgutil.iter_modules(helpline.dal.__path__)
+    ]
+    for module in modules:
+        for name, value in vars(module).items():
+            is_cache = isinstance(value, (functools._lru_cache_wrapper, kms._ProcessSingleton))
+            if is_cache and getattr(value, "__module__", module.__name__) == module.__name__:
+                found[f"{module.__name__}.{name}"] = value
+    return found
+
+
+def test_every_process_cache_of_the_adapters_is_forgotten_after_restore() -> None:
+    hooks = snapstart.after_restore_hooks()
+    caches = {name: c for name, c in _process_caches().items() if name not in NOT_PER_ENVIRONMENT}
+    assert len(caches) >= 12
+    missing = [name for name, c in caches.items() if c.cache_clear not in hooks]
+    assert missing == []
+
+
+def test_after_restore_drops_clients_keys_and_wired_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "IDENTIFIER_KEY_ALIAS_PREFIX", "arn:aws:kms:eu-west-1:111122223333:alias/t/identifiers"
+    )
+    monkeypatch.setenv(
+        "TRANSCRIPT_KEY_ALIAS_PREFIX", "arn:aws:kms:eu-west-1:111122223333:alias/t/transcripts"
+    )
+    monkeypatch.setenv("PSEUDONYM_KEY_ID", "alias/t/pseudonym")
+    settings.get_settings.cache_clear()
+    for client in (
+        buffer.sqs_client,
+        dynamodb.dynamodb_client,
+        mail.s3_client,
+        notify.sns_client,
+        workflow.stepfunctions_client,
+        disclosure_crypto.disclosure_kms_client,
+        kms.kms_session,
+    ):
+        client()
+    vault, sealer = kms.identifier_vault(), kms.transcript_sealer()
+    providers: dict[str, Any] = vars(parameters)["DEFAULT_PROVIDERS"]
+    providers["secrets"] = object()  # a provider with its client and cached secrets
+
+    snapstart.run_after_restore()
+
+    assert dynamodb.dynamodb_client.cache_info().currsize == 0
+    assert buffer.sqs_client.cache_info().currsize == 0
+    assert mail.s3_client.cache_info().currsize == 0
+    assert notify.sns_client.cache_info().currsize == 0
+    assert workflow.stepfunctions_client.cache_info().currsize == 0
+    assert disclosure_crypto.disclosure_kms_client.cache_info().currsize == 0
+    assert disclosure_crypto.identifier_opener.cache_info().currsize == 0
+    assert transcript_reader.transcript_reader.cache_info().currsize == 0
+    assert kms.kms_session.cache_info().currsize == 0
+    assert wiring.ingest_ports.cache_info().currsize == 0
+    assert wiring.transcript_ports.cache_info().currsize == 0
+    assert kms.identifier_vault() is not vault  # a new vault: no data keys, no derived reference key
+    assert kms.transcript_sealer() is not sealer
+    assert providers == {}
+    kms.identifier_vault.cache_clear()
+    kms.transcript_sealer.cache_clear()
+    settings.get_settings.cache_clear()
+
+
+def test_after_restore_reseeds_random() -> None:
+    random.seed(7)
+    snapshotted = random.getstate()
+    snapstart.run_after_restore()
+    assert random.getstate() != snapshotted
+
+
+def test_hooks_register_and_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapstart, "_after_restore", [])
+    monkeypatch.setattr(snapstart, "_before_snapshot", [])
+    calls: list[str] = []
+    snapstart.after_restore(lambda: calls.append("a"))
+    snapstart.after_restore(lambda: calls.append("b"))
+    snapstart.before_snapshot(lambda: calls.append("s"))
+    snapstart.run_before_snapshot()
+    snapstart.run_after_restore()
+    assert calls == ["s", "a", "b"]
