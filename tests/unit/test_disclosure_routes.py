@@ -3,6 +3,7 @@ statuses it can answer, and answers the ones that are not obvious (415, 503) as 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def test_each_disclosure_route_lists_exactly_the_statuses_it_can_answer() -> Non
             status
             for status in statuses
             if status != "422"
-            or spec["paths"][route[1]][route[0]]["responses"]["422"]["description"] == "Unprocessable Entity"
+            or "HTTPValidationError" not in json.dumps(spec["paths"][route[1]][route[0]]["responses"]["422"])
         }
         for route, statuses in listed.items()
     }

@@ -65,6 +65,30 @@ class ErrorBody(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
+STATUS_DESCRIPTIONS: Final = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    410: "Gone",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+"""Our own words for each status in openapi.json, not `HTTPStatus.phrase`: Python 3.13 renamed some
+(422 "Unprocessable Content", 413 "Content Too Large"), and the document must not depend on the
+interpreter that wrote it."""
+
+
+def status_description(status: int) -> str:
+    """The OpenAPI description of an error status; the same on every Python version."""
+    return STATUS_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase
+
+
 def openapi_responses(ok: str, *error_statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI answers of a route: 200 (schema from the return annotation) and `ErrorBody` errors.
 
@@ -74,7 +98,7 @@ def openapi_responses(ok: str, *error_statuses: int) -> dict[int, OpenAPIRespons
     responses: dict[int, OpenAPIResponse] = {HTTPStatus.OK.value: {"description": ok}}
     for status in error_statuses:
         responses[status] = {
-            "description": HTTPStatus(status).phrase,
+            "description": status_description(status),
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         }
     return responses

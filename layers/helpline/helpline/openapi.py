@@ -16,7 +16,7 @@ from typing import Any, Final
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-from helpline.api import BODY_METHODS
+from helpline.api import BODY_METHODS, status_description
 from helpline.openapi_webhooks import webhook_spec
 from helpline.routes.audit import create_audit_app
 from helpline.routes.contacts import create_contacts_app
@@ -150,7 +150,7 @@ def _document_resolver_answers(spec: dict[str, Any]) -> None:
             responses.setdefault(
                 str(status.value),
                 {
-                    "description": status.phrase,
+                    "description": status_description(status.value),
                     "content": {"application/json": {"schema": {"$ref": f"{SCHEMA_REF_PREFIX}ErrorBody"}}},
                 },
             )
