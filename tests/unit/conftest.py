@@ -30,3 +30,15 @@ def stacks() -> dict[str, dict[str, Any]]:
             {"OrganisationAccountId": ORG_ACCOUNT, "OrganisationStackName": ORG_STACK},
         )
     return {"org": org, "custodian": custodian}
+
+
+@pytest.fixture(scope="session")
+def org(stacks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The organisation's stack of `stacks`."""
+    return stacks["org"]
+
+
+@pytest.fixture(scope="session")
+def custodian(stacks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The custodian's stack of `stacks`."""
+    return stacks["custodian"]

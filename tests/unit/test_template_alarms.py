@@ -12,30 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_template_policies import CUSTODIAN_ACCOUNT, CUSTODIAN_STACK, ORG_ACCOUNT, ORG_STACK, _deploy
+from test_template_policies import ORG_ACCOUNT, ORG_STACK
 
-from local_stack.stack import CUSTODIAN_TEMPLATE_PATH
 from local_stack.template import TEMPLATE_PATH, load_template
-
-
-@pytest.fixture(scope="module")
-def org() -> dict[str, Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-        parameters = {
-            "Stage": "prod",
-            "CustodianAccountId": CUSTODIAN_ACCOUNT,
-            "CustodianStackName": CUSTODIAN_STACK,
-        }
-        return _deploy(TEMPLATE_PATH, ORG_ACCOUNT, ORG_STACK, parameters)
-
-
-@pytest.fixture(scope="module")
-def custodian() -> dict[str, Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-        parameters = {"OrganisationAccountId": ORG_ACCOUNT, "OrganisationStackName": ORG_STACK}
-        return _deploy(CUSTODIAN_TEMPLATE_PATH, CUSTODIAN_ACCOUNT, CUSTODIAN_STACK, parameters)
 
 
 def _of_type(deployed: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
