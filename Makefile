@@ -26,6 +26,17 @@ PY313 = $(shell for p in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bi
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
 VENV313 := .venv-3.13
 STAMP313 := $(VENV313)/.installed
+# The console (console/, Vite): `npm ci` when its lock is newer than what node_modules holds, `npm run build`
+# when a source, the lock or openapi.json (its typed client) is newer than the build.
+CONSOLE_INSTALLED := console/node_modules/.package-lock.json
+CONSOLE_BUILT := console/dist/index.html
+CONSOLE_SOURCES = $(shell find console/src console/public -type f 2>/dev/null) \
+	$(wildcard console/index.html console/package.json console/tsconfig*.json console/vite.config.*) \
+	console/package-lock.json openapi.json
+# Vite needs Node 20.19+ or 22.12+ (not 21); checked only when npm has something to do.
+NODE_CHECK := command -v node >/dev/null 2>&1 || { echo "the console needs Node.js 20.19+ or 22.12+ (Vite): no node on PATH" >&2; exit 1; }; \
+	node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a >= 23 ? 0 : 1)' \
+	|| { echo "the console needs Node.js 20.19+ or 22.12+ (Vite), found $$(node --version)" >&2; exit 1; }
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
@@ -55,8 +66,38 @@ lock: $(STAMP) ## Re-resolve both lock files after changing pyproject.toml or la
 	$(UV_COMPILE) $(LAYER)/requirements.txt -c $(DEV_LOCK) -o $(LOCK)
 
 .PHONY: run
-run: $(STAMP) ## Start both stacks locally in the foreground (API on :3000, the custodian's on :3001)
+run: $(STAMP) console ## Start both stacks locally in the foreground (API on :3000, the custodian's on :3001)
 	$(BIN)/python -m local_stack
+
+.PHONY: console
+console: $(if $(wildcard console/package.json),$(CONSOLE_BUILT),console-absent) ## Build the console into console/dist when its sources changed (Node 20.19+ or 22.12+)
+
+$(CONSOLE_INSTALLED): console/package-lock.json
+	@$(NODE_CHECK)
+	cd console && npm ci --no-audit --no-fund
+	@test -f $@ || { mkdir -p $(@D) && touch $@; }
+
+$(CONSOLE_BUILT): $(CONSOLE_INSTALLED) $(CONSOLE_SOURCES)
+	@$(NODE_CHECK)
+	cd console && npm run build
+	@touch $@
+
+.PHONY: console-absent
+console-absent:
+	@echo "console/package.json not found: no console to build (/console/ answers 503)"
+
+.PHONY: browser
+browser: ## Make sure a Chromium exists for the browser tests (Debian's chromium, installed with apt-get if missing)
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	command -v apt-get >/dev/null 2>&1 || { echo "make browser: no chromium or chromium-browser on PATH and no apt-get to install it: install Chromium" >&2; exit 1; }; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo=sudo; \
+	else echo "make browser: chromium is missing and installing it needs root: sudo apt-get install -y --no-install-recommends chromium" >&2; exit 1; fi; \
+	echo "make browser: installing Debian's chromium for Playwright (which cannot download its own browsers here)"; \
+	install="$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium"; \
+	$$install || { $$sudo apt-get update -q && $$install; } \
+		|| { echo "make browser: apt-get could not install chromium" >&2; exit 1; }; \
+	command -v chromium >/dev/null 2>&1 || { echo "make browser: chromium was installed but is not on PATH" >&2; exit 1; }
 
 .PHONY: lint
 lint: $(STAMP) ## ruff, format check, mypy, cfn-lint, sam validate --lint
@@ -82,7 +123,7 @@ integration: $(STAMP) ## Handlers and the local stack against moto, in-process
 	$(BIN)/pytest tests/integration
 
 .PHONY: e2e
-e2e: $(STAMP) ## HTTP against a local stack started on free ports
+e2e: $(STAMP) console browser ## HTTP (and the console in Chromium) against a local stack started on free ports
 	$(BIN)/pytest tests/e2e
 
 .PHONY: smoke
@@ -94,7 +135,7 @@ fuzz: $(STAMP) ## Fuzz the API against openapi.json longer than `make test` does
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/e2e/test_fuzz_api.py
 
 .PHONY: test
-test: lint openapi-check ## Every check: lint, then unit, integration and e2e tests, then unit+integration on 3.13
+test: lint openapi-check console browser ## Every check: lint, the console's build, then unit, integration and e2e tests, then unit+integration on 3.13
 	$(BIN)/pytest tests
 	$(MAKE) --no-print-directory test-3.13
 
@@ -141,6 +182,10 @@ build-DomainLayer:
 	tar -C $(ROOT)/$(LAYER) --exclude=scrubber_data --exclude=__pycache__ -cf - helpline \
 		| tar -C $(ARTIFACTS_DIR)/python -xf -
 
+# The custodian's stack ships the same layer (infrastructure/custodian/template.yaml, ContextPath: ../..).
+.PHONY: build-CustodianDomainLayer
+build-CustodianDomainLayer: build-DomainLayer
+
 .PHONY: build-ScrubberDataLayer
 build-ScrubberDataLayer:
 	@cd $(ROOT) && $(BIN)/python -c 'import sys; from pathlib import Path; from helpline.scrub import is_built; \
@@ -153,9 +198,14 @@ build-ScrubberDataLayer:
 deploy: build ## sam deploy to the environment in ENV (default dev), see samconfig.toml
 	$(BIN)/sam deploy --config-env $${ENV:-dev}
 
+.PHONY: deploy-console
+deploy-console: $(STAMP) console ## Upload the console to ENV's stack (default dev): config.json from its outputs, S3, CloudFront
+	$(BIN)/python infrastructure/deploy_console.py --env $${ENV:-dev}
+
 .PHONY: build-custodian
 build-custodian: $(STAMP) ## sam build of the custodian's stack (deployed by the provider, in its own account)
 	$(BIN)/sam build --template $(CUSTODIAN_TEMPLATE) --build-dir .aws-sam/custodian
+	$(BIN)/python infrastructure/build_report.py .aws-sam/custodian
 
 .PHONY: deploy-custodian
 deploy-custodian: build-custodian ## sam deploy of the custodian's stack to ENV (default custodian-dev)

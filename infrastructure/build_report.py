@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
+from helpline.scrub import DATA_FORMAT
 from local_stack.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,31 +83,50 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:7.1f} MiB"
 
 
-def check_layers(build: Path) -> list[str]:
-    """What is wrong with the two layers' contents (empty when nothing is)."""
+def check_layers(build: Path, layers: Iterable[str] = (DOMAIN_LAYER, SCRUBBER_DATA_LAYER)) -> list[str]:
+    """What is wrong with the contents of the template's `layers` (empty when nothing is): each domain
+    layer (the organisation's `DomainLayer`, the custodian's `CustodianDomainLayer`) and the scrubber
+    data layer, where the template has one."""
     problems: list[str] = []
-    domain = build / DOMAIN_LAYER / "python"
+    locked = locked_versions()
+    for layer in layers:
+        if layer.endswith(DOMAIN_LAYER):
+            problems += _domain_problems(layer, build / layer / "python", locked)
+        elif layer == SCRUBBER_DATA_LAYER:
+            problems += _scrubber_data_problems(build / layer / "python", locked)
+    return problems
+
+
+def _domain_problems(layer: str, domain: Path, locked: dict[str, str]) -> list[str]:
+    problems: list[str] = []
     if not (domain / "helpline" / "__init__.py").is_file():
-        problems.append(f"{DOMAIN_LAYER}: no helpline package in {domain}")
+        problems.append(f"{layer}: no helpline package in {domain}")
     if (domain / "helpline" / "scrubber_data").exists():
-        problems.append(f"{DOMAIN_LAYER}: holds the scrubber data (it belongs in {SCRUBBER_DATA_LAYER})")
-    locked, shipped = locked_versions(), installed_versions(domain)
+        problems.append(f"{layer}: holds the scrubber data (it belongs in {SCRUBBER_DATA_LAYER})")
+    shipped = installed_versions(domain)
     for name in sorted(set(locked) | set(shipped)):
         if locked.get(name) != shipped.get(name):
             problems.append(
-                f"{DOMAIN_LAYER}: {name} is {shipped.get(name, 'missing')},"
+                f"{layer}: {name} is {shipped.get(name, 'missing')},"
                 f" the lock says {locked.get(name, 'nothing')}"
             )
-    manifest = build / SCRUBBER_DATA_LAYER / "python" / "helpline" / "scrubber_data" / "manifest.json"
+    return problems
+
+
+def _scrubber_data_problems(site: Path, locked: dict[str, str]) -> list[str]:
+    manifest_path = site / "helpline" / "scrubber_data" / "manifest.json"
     try:
-        built_for = json.loads(manifest.read_text(encoding="utf-8")).get("deduce_version")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        problems.append(f"{SCRUBBER_DATA_LAYER}: no scrubber data ({manifest} unreadable)")
-    else:
-        if built_for != locked.get("deduce"):
-            problems.append(
-                f"{SCRUBBER_DATA_LAYER}: built for deduce {built_for}, the lock has {locked.get('deduce')}"
-            )
+        return [f"{SCRUBBER_DATA_LAYER}: no scrubber data ({manifest_path} unreadable)"]
+    problems: list[str] = []
+    if manifest.get("deduce_version") != locked.get("deduce"):
+        problems.append(
+            f"{SCRUBBER_DATA_LAYER}: built for deduce {manifest.get('deduce_version')},"
+            f" the lock has {locked.get('deduce')}"
+        )
+    if manifest.get("format") != DATA_FORMAT:
+        problems.append(f"{SCRUBBER_DATA_LAYER}: data of format {manifest.get('format')}, not {DATA_FORMAT}")
     return problems
 
 
@@ -139,12 +160,12 @@ def report(build: Path) -> int:
         )
         if total > LIMIT:
             over.append(name)
-    problems = check_layers(build)
+    problems = check_layers(build, layers)
     problems += [f"{name}: over Lambda's 250 MB unzipped" for name in over]
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     if not problems:
-        print("Layers as locked: domain layer without scrubber data, scrubber data for the locked deduce.")
+        print(f"Layers as locked and as expected: {', '.join(sorted(layers))}.")
     return 1 if problems else 0
 
 

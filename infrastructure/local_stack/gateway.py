@@ -2,7 +2,8 @@
 
 It builds the proxy event a REST API would, checks the Cognito authorizer where the template puts one,
 calls the handler in-process and turns its answer into HTTP. It logs one line per request: method,
-route, status, milliseconds; never a body or a header value (P2, P3).
+route, status, milliseconds; never a body or a header value (P2, P3). Beside the template's routes it
+serves Swagger UI (`docs.py`) and the console (`console.py`), which the deployed API does not.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from werkzeug.wrappers import Request, Response
 
 from local_stack import docs
 from local_stack.cognito import CognitoAuthorizer
+from local_stack.console import ConsoleSite
+from local_stack.console import serves as console_serves
 from local_stack.lambdas import FunctionError, LambdaRuntime
 
 log = logging.getLogger("local_stack.api")
@@ -54,12 +57,14 @@ class LocalApiGateway:
         runtime: LambdaRuntime,
         authorizer: CognitoAuthorizer | None,
         stage: str,
+        console: ConsoleSite | None = None,
     ) -> None:
         self.routes = list(routes)
         self._compiled = [(route, route.pattern) for route in self.routes]
         self._runtime = runtime
         self._authorizer = authorizer
         self._stage = stage
+        self._console = console
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -80,6 +85,8 @@ class LocalApiGateway:
     def _dispatch(self, request: Request) -> tuple[Response, str]:
         if request.method == "GET" and docs.serves(request.path):
             return docs.respond(request), request.path
+        if self._console is not None and console_serves(request.path):
+            return self._console.respond(request), request.path
         route, params = self._match(request.method, request.path)
         if route is None:
             # What API Gateway answers for a method or path it has no resource for.

@@ -46,6 +46,9 @@ NOT_PROVISIONED = {
     "AWS::SES::ReceiptRule": "no SES locally: put raw mail (MIME) in the mail bucket instead",
     "AWS::WAFv2::WebACL": "no WAF locally: the per-IP rate limits are not enforced by the local gateway",
     "AWS::WAFv2::WebACLAssociation": "no WAF locally: the per-IP rate limits are not enforced",
+    "AWS::CloudFront::Distribution": "each local API serves the console itself at /console/ (console.py)",
+    "AWS::CloudFront::OriginAccessControl": "no CloudFront locally: the console is not read from its bucket",
+    "AWS::CloudFront::ResponseHeadersPolicy": "console.py sets the same security headers on /console/",
 }
 
 

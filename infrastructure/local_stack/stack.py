@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request
 from helpline import clock
 from helpline.process import forget_process_state
 from local_stack.cognito import CognitoAuthorizer
+from local_stack.console import Audience, ConsoleSettings, ConsoleSite
 from local_stack.deployment import ACCOUNT_ID, Deployment, environment_of
 from local_stack.event_sources import Poller, PollerSettings, ScheduleEventSource
 from local_stack.gateway import LocalApiGateway, Route
@@ -161,6 +162,8 @@ class LocalStack:
         self._seed(demo_users)
         self.outputs = {
             "ApiUrl": self.api_url,
+            "ConsoleUrl": f"{self.api_url}/console/",  # the same console on both APIs (console.py)
+            "CustodianConsoleUrl": f"{self.custodian_api_url}/console/",
             "AwsEndpoint": self.aws_endpoint,
             "Region": self.config.region,
             "UserPoolId": self.org.provisioned.user_pool_id,
@@ -273,13 +276,33 @@ class LocalStack:
             client_ids=deployment.provisioned.client_ids,
         )
 
+    def _console(self, deployment: Deployment, audience: Audience) -> ConsoleSite:
+        """The console on a deployment's API: its user pool and app client (as in the outputs)."""
+        return ConsoleSite(
+            ConsoleSettings(
+                region=self.config.region,
+                user_pool_id=deployment.provisioned.user_pool_id,
+                user_pool_client_id=self._client_id(deployment),
+                audience=audience,
+                aws_endpoint=self.aws_endpoint,
+            )
+        )
+
     def _start_gateways(self) -> None:
         self.routes = self.org.api_routes()
         self.gateway = LocalApiGateway(
-            self.routes, self.runtime, self._authorizer(self.org), self.config.stage
+            self.routes,
+            self.runtime,
+            self._authorizer(self.org),
+            self.config.stage,
+            console=self._console(self.org, "organisation"),
         )
         self.custodian_gateway = LocalApiGateway(
-            self.custodian.api_routes(), self.runtime, self._authorizer(self.custodian), "custodian"
+            self.custodian.api_routes(),
+            self.runtime,
+            self._authorizer(self.custodian),
+            "custodian",
+            console=self._console(self.custodian, "custodian"),
         )
         for server, name in ((self._http, "local-api"), (self._custodian_http, "local-custodian-api")):
             assert server is not None

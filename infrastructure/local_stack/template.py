@@ -18,6 +18,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 
+ALIAS = "live"
+"""The alias every `AutoPublishAlias` function gets in template.yaml; the local stack has no versions, so
+the alias's ARN names the function itself (a qualifier is ignored when it is invoked)."""
+
+
 class _CfnLoader(yaml.SafeLoader):
     """A YAML loader that turns CloudFormation short tags (`!Ref`, `!GetAtt`, ...) into their long form."""
 
@@ -101,6 +106,8 @@ class Resolver:
             return self.parameters[name]
         if name in self.refs:
             return self.refs[name]
+        if name.endswith(".Alias"):  # SAM's `AutoPublishAlias`: the function's ARN, qualified by the alias
+            return f"{self._get_att([name.removesuffix('.Alias'), 'Arn'])}:{ALIAS}"
         raise KeyError(f"Ref to {name}, which the local stack has not provisioned (yet)")
 
     def _get_att(self, argument: list[str]) -> str:

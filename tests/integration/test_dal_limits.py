@@ -141,13 +141,13 @@ def test_a_dynamodb_failure_is_a_dependency_error(aws: None) -> None:
 
 def test_the_limit_setting_defaults_to_three_and_fails_only_where_used() -> None:
     """CONTACT_LIMIT_PER_DAY comes from Globals: a bad value must not break functions that do not count."""
-    assert Settings.model_validate({}).contact_limit_per_day == 3
-    assert Settings.model_validate({"CONTACT_LIMIT_PER_DAY": " 5 "}).contact_limit_per_day == 5
-    broken = Settings.model_validate({"CONTACT_LIMIT_PER_DAY": "three", "LINES_TABLE": "lines"})
+    assert Settings({}).contact_limit_per_day == 3
+    assert Settings({"CONTACT_LIMIT_PER_DAY": " 5 "}).contact_limit_per_day == 5
+    broken = Settings({"CONTACT_LIMIT_PER_DAY": "three", "LINES_TABLE": "lines"})
     assert broken.lines_table == "lines"
     with pytest.raises(InvalidSettingError, match="CONTACT_LIMIT_PER_DAY"):
         _ = broken.contact_limit_per_day
     with pytest.raises(InvalidSettingError, match="CONTACT_LIMIT_PER_DAY"):
-        _ = Settings.model_validate({"CONTACT_LIMIT_PER_DAY": "0"}).contact_limit_per_day
+        _ = Settings({"CONTACT_LIMIT_PER_DAY": "0"}).contact_limit_per_day
     with pytest.raises(MissingSettingError, match="CONTACT_LIMIT_TABLE"):
-        _ = Settings.model_validate({}).contact_limit_table
+        _ = Settings({}).contact_limit_table

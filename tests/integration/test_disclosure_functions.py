@@ -421,6 +421,21 @@ def test_a_disclosure_from_request_through_the_custodian_to_one_time_delivery(
     logged = capsys.readouterr()
     assert leaks(logged.out, logged.err) == [], "no identifier in any log line"
     assert TOKEN not in logged.out + logged.err
+    # The `Disclosures` metric counts each status once, when the request enters it (helpline.metrics).
+    entered = [
+        document["status"]
+        for line in logged.out.splitlines()
+        if line.startswith("{") and "Disclosures" in (document := json.loads(line))
+    ]
+    assert entered == [
+        "requested",
+        "awaiting_decision",
+        "approved",
+        "awaiting_custodian",
+        "decrypted",
+        "delivered",
+        "retrieved",
+    ]
 
 
 def _today() -> date:

@@ -327,3 +327,53 @@ def test_buckets_are_versioned_as_declared(stack: LocalStack) -> None:
         declared = resource["Properties"].get("VersioningConfiguration", {}).get("Status")
         found = s3.get_bucket_versioning(Bucket=stack.provisioned.physical[logical_id]).get("Status")
         assert found == declared, logical_id
+
+
+def test_the_console_signs_in_through_its_own_api(stack: LocalStack) -> None:
+    """Issue 12: each API's console config names that API and its pool; a demo user signs in through
+    the API's own `/console/cognito/` (the browser never talks to the stand-in) and the ID token it gets
+    is the one that API's authorizer takes."""
+    for api, group, path in (
+        (stack.api_url, "staff", "/lines"),
+        (stack.custodian_api_url, "custodian", "/releases"),
+    ):
+        config = requests.get(api + "/console/config.json", timeout=10).json()
+        custodian = group == "custodian"
+        assert config["apiUrl"] == api
+        assert config["cognitoEndpoint"] == f"{api}/console/cognito/"
+        assert config["audience"] == ("custodian" if custodian else "organisation")
+        assert config["userPoolId"] == stack.outputs["CustodianUserPoolId" if custodian else "UserPoolId"]
+        assert (
+            config["userPoolClientId"]
+            == stack.outputs["CustodianUserPoolClientId" if custodian else "UserPoolClientId"]
+        )
+        user = stack.outputs["DemoUsers"][group]
+        body = {
+            "AuthFlow": config["authFlow"],
+            "ClientId": config["userPoolClientId"],
+            "AuthParameters": {"USERNAME": user["username"], "PASSWORD": user["password"]},
+        }
+        headers = {"Content-Type": "application/x-amz-json-1.1"}
+        target = "AWSCognitoIdentityProviderService.InitiateAuth"
+        answer = requests.post(
+            config["cognitoEndpoint"], json=body, headers={**headers, "X-Amz-Target": target}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Cache-Control"] == "no-store"
+        token = answer.json()["AuthenticationResult"]["IdToken"]
+        listed = requests.get(api + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert listed.status_code == 200
+        wrong = {**body, "AuthParameters": {"USERNAME": user["username"], "PASSWORD": "not-the-password-1A"}}
+        refused = requests.post(
+            config["cognitoEndpoint"], json=wrong, headers={**headers, "X-Amz-Target": target}, timeout=10
+        )
+        assert refused.status_code == 400
+        assert "NotAuthorized" in refused.text
+        admin = requests.post(
+            config["cognitoEndpoint"],
+            json={"UserPoolId": config["userPoolId"]},
+            headers={**headers, "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUsers"},
+            timeout=10,
+        )
+        assert admin.status_code == 400
+        assert "Users" not in admin.text

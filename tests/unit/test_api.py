@@ -199,6 +199,33 @@ def test_no_staff_answer_may_be_kept_by_a_browser_or_proxy(
     assert "Cache-Control" not in (response.get("headers") or {})
 
 
+CONSOLE = "https://d111111abcdef8.cloudfront.net"
+
+
+@pytest.mark.parametrize(
+    ("origin", "groups", "readable"),
+    [
+        (CONSOLE, "staff", True),
+        (CONSOLE, None, True),  # a 401 too: the console must see it to ask for a sign-in
+        ("https://evil.example", "staff", False),
+        (None, "staff", False),
+    ],
+)
+def test_only_the_consoles_own_origin_may_read_an_answer(
+    app: StaffApiResolver, origin: str | None, groups: Any, readable: bool
+) -> None:
+    """Issue 12: the console's origin, from the stage variable, exactly; never `*`, never another."""
+    event = rest_event("GET", "/lines", groups=groups, username="u" if groups else None)
+    event["stageVariables"] = {"consoleOrigin": CONSOLE}
+    if origin is not None:
+        event["headers"] = {**(event.get("headers") or {}), "Origin": origin}
+    headers = app.resolve(event, None)["multiValueHeaders"]
+    if readable:
+        assert (headers["Access-Control-Allow-Origin"], headers["Vary"]) == ([CONSOLE], ["Origin"])
+    else:
+        assert "Access-Control-Allow-Origin" not in headers
+
+
 # ------------------------------------------------ unreadable bodies: 400/415, never a 500 (issue: fuzzing)
 
 

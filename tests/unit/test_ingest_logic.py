@@ -194,6 +194,7 @@ def test_storage_failure_buffers_the_record_without_identifier(ports: IngestPort
     admission = admit_contact(call(), ports, POLICY, NOW)
 
     assert admission.allowed
+    assert (admission.kept, admission.buffered) == (True, True)  # counted as buffered (`metrics`)
     assert stored(ports) == []
     [message] = ports.buffer.messages  # type: ignore[attr-defined]
     body = json.loads(message)
@@ -206,7 +207,9 @@ def test_storage_failure_buffers_the_record_without_identifier(ports: IngestPort
 def test_when_the_buffer_fails_too_the_caller_is_still_connected(ports: IngestPorts) -> None:
     ports.contacts.fail_next = 1  # type: ignore[attr-defined]
     ports.buffer.fail_next = 1  # type: ignore[attr-defined]
-    assert admit_contact(call(), ports, POLICY, NOW).allowed
+    admission = admit_contact(call(), ports, POLICY, NOW)
+    assert admission.allowed
+    assert (admission.kept, admission.buffered) == (False, False)
 
 
 def test_an_office_call_is_kept_apart_in_clear_and_never_counted(ports: IngestPorts) -> None:

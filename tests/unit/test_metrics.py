@@ -7,8 +7,17 @@ import json
 
 import pytest
 
+from helpline import scrub
 from helpline.logic.ingest import Admission
-from helpline.metrics import CONTACTS, NAMESPACE, count_admission
+from helpline.metrics import (
+    BUFFERED_REGISTRATIONS,
+    CONTACTS,
+    DISCLOSURES,
+    NAMESPACE,
+    SCRUBBER_FAILURES,
+    count_admission,
+    count_disclosure,
+)
 
 CONTACT_ID = "c" * 32
 
@@ -45,3 +54,45 @@ def test_what_was_not_registered_now_is_not_counted(
 ) -> None:
     count_admission("voice", admission)
     assert _emitted(capsys) == []
+
+
+def _metric_names(documents: list[dict[str, object]]) -> list[str]:
+    return [
+        metric["Name"]
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]  # type: ignore[index]
+        for metric in directive["Metrics"]
+    ]
+
+
+def test_a_buffered_registration_is_counted_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """DynamoDB failed and the record waits on the buffer queue: counted by channel, beside `Contacts`."""
+    admission = Admission(CONTACT_ID, None, "helpline", True, 1, limit_outcome="allowed", buffered=True)
+    count_admission("chat", admission)
+    documents = _emitted(capsys)
+    assert _metric_names(documents) == [CONTACTS, BUFFERED_REGISTRATIONS]
+    assert documents[1]["channel"] == "chat"
+    assert "outcome" not in documents[1]
+
+
+def test_a_scrubber_failure_is_counted_and_nothing_is_returned(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """P5, P8, fail closed: the text is not returned, and the failure shows on the dashboard."""
+
+    def unavailable() -> object:
+        raise scrub.ScrubberUnavailable("no prebuilt scrubber data")
+
+    monkeypatch.setattr(scrub, "get_scrubber", unavailable)
+    with pytest.raises(scrub.ScrubberUnavailable):
+        scrub.scrub("Jan de Vries belde vanaf 0612345678")
+    (document,) = _emitted(capsys)
+    assert _metric_names([document]) == [SCRUBBER_FAILURES]
+    assert "0612345678" not in json.dumps(document)
+
+
+def test_a_disclosure_entering_a_status_is_counted_by_status(capsys: pytest.CaptureFixture[str]) -> None:
+    count_disclosure("awaiting_decision")
+    (document,) = _emitted(capsys)
+    assert _metric_names([document]) == [DISCLOSURES]
+    assert document["status"] == "awaiting_decision"

@@ -37,7 +37,7 @@ def test_a_missing_variable_fails_only_when_its_setting_is_used(
 
 def test_an_empty_variable_counts_as_missing() -> None:
     with pytest.raises(MissingSettingError, match="LINES_TABLE"):
-        _ = Settings.model_validate({"LINES_TABLE": " "}).lines_table
+        _ = Settings({"LINES_TABLE": " "}).lines_table
 
 
 def test_settings_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
+import os
 import pkgutil
 import random
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from aws_lambda_powertools.utilities.parameters import base as parameters
 import helpline
 from helpline import settings, snapstart, wiring
 from helpline.dal import buffer, disclosure_crypto, dynamodb, kms, mail, notify, transcript_reader, workflow
+from local_stack.template import ALIAS, REPO_ROOT, TEMPLATE_PATH, Resolver, load_template
 
 NOT_PER_ENVIRONMENT = {
     "helpline.settings.get_settings",  # the function's environment variables: the same after a restore
@@ -108,3 +113,100 @@ def test_hooks_register_and_run_in_order(monkeypatch: pytest.MonkeyPatch) -> Non
     snapstart.run_before_snapshot()
     snapstart.run_after_restore()
     assert calls == ["s", "a", "b"]
+
+
+# ------------------------------------------------------------------ what the snapshot holds
+_SNAPSHOT_PROBE = """
+import json, runpy, sys
+from pydantic import TypeAdapter
+runpy.run_path(sys.argv[1])
+from helpline.models.common import Model
+
+def pending():
+    found = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("helpline.") or module is None:
+            continue
+        for key, value in vars(module).items():
+            model = isinstance(value, type) and issubclass(value, Model) and value.__module__ == name
+            if model and not value.__pydantic_complete__:
+                found.append(f"{name}.{key}")
+            elif isinstance(value, TypeAdapter) and not value.pydantic_complete:
+                found.append(f"{name}.{key}")
+    return sorted(set(found))
+
+imported = {"pending": pending(), "phonenumbers": "phonenumbers" in sys.modules}
+import helpline.snapstart
+helpline.snapstart.run_before_snapshot()
+ready = {"pending": pending(), "phonenumbers": "phonenumbers" in sys.modules}
+print(json.dumps({"imported": imported, "ready": ready}))
+"""
+
+
+def _snapshot_of(function: str) -> dict[str, Any]:
+    """Import a handler in a fresh interpreter, as Lambda's init does, then run the snapshot hooks."""
+    path = REPO_ROOT / "functions" / function / "app.py"
+    done = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-c", _SNAPSHOT_PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("function", ["twilio_webhook", "connect_contact"])
+def test_a_voice_function_snapshots_its_models_and_the_phone_metadata(function: str) -> None:
+    """Importing builds no model (a cold start without SnapStart stays short); the before-snapshot
+    hooks build every one and load `phonenumbers`, so no caller waits for them after a restore."""
+    snapshot = _snapshot_of(function)
+    assert len(snapshot["imported"]["pending"]) >= 5
+    assert not snapshot["imported"]["phonenumbers"]
+    assert snapshot["ready"] == {"pending": [], "phonenumbers": True}
+
+
+def test_a_chat_function_never_loads_phone_metadata() -> None:
+    snapshot = _snapshot_of("chat_webhook")
+    assert "helpline.providers.chat.ChatEventAdapter" in snapshot["imported"]["pending"]
+    assert snapshot["ready"] == {"pending": [], "phonenumbers": False}
+
+
+# ------------------------------------------------------------------ the template
+def _functions() -> dict[str, dict[str, Any]]:
+    resources = load_template(TEMPLATE_PATH)["Resources"]
+    return {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_function_a_person_waits_on_has_snapstart_on_its_alias() -> None:
+    """Behind the API someone waits for the answer; Connect holds a caller in the flow."""
+    functions = _functions()
+    waited_on = {
+        name
+        for name, props in functions.items()
+        if any(e["Type"] == "Api" for e in props.get("Events", {}).values())
+    } | {"ConnectContactFunction"}
+    assert len(waited_on) >= 12
+    for name in sorted(waited_on):
+        assert functions[name].get("SnapStart") == {"ApplyOn": "PublishedVersions"}, name
+        assert functions[name].get("AutoPublishAlias") == ALIAS, name
+
+
+def test_connect_invokes_the_alias_that_has_the_snapshot() -> None:
+    """The unqualified function is never snapshotted: the permission and the ARN given to the flow
+    must both name the alias."""
+    template = load_template(TEMPLATE_PATH)
+    permission = template["Resources"]["ConnectInvokePermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "ConnectContactFunction.Alias"}
+    assert template["Outputs"]["ConnectContactFunctionArn"]["Value"] == {
+        "Ref": "ConnectContactFunction.Alias"
+    }
+
+
+def test_the_local_stack_resolves_an_alias_to_the_function_it_names() -> None:
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:connect-contact"
+    resolver = Resolver(template={}, pseudo={}, attributes={("ConnectContactFunction", "Arn"): arn})
+    assert resolver.resolve({"Ref": "ConnectContactFunction.Alias"}) == f"{arn}:{ALIAS}"
+    with pytest.raises(KeyError, match="NoSuchFunction"):
+        resolver.resolve({"Ref": "NoSuchFunction.Alias"})

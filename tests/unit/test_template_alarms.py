@@ -9,11 +9,13 @@ every alarm notifies the alarm topic.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from test_template_policies import ORG_ACCOUNT, ORG_STACK
 
+from helpline import metrics
 from local_stack.template import TEMPLATE_PATH, load_template
 
 
@@ -123,3 +125,24 @@ def test_the_dashboard_shows_every_alarm(org: dict[str, Any]) -> None:
     body = dashboard["Properties"]["DashboardBody"]
     for alarm_id in _of_type(org, "AWS::CloudWatch::Alarm"):
         assert f"<{alarm_id}.Arn>" in body, f"{alarm_id} is not on the dashboard"
+
+
+def test_the_dashboard_graphs_every_metric_the_code_emits(org: dict[str, Any]) -> None:
+    """Each EMF metric of `helpline.metrics` is on the dashboard, grouped by the dimensions the code
+    gives it (a SCHEMA that names other dimensions than the emitted ones shows nothing)."""
+    (dashboard,) = _of_type(org, "AWS::CloudWatch::Dashboard").values()
+    widgets = json.loads(dashboard["Properties"]["DashboardBody"])["widgets"]
+    queries = [
+        metric[0]["expression"]
+        for widget in widgets
+        for metric in widget["properties"].get("metrics", [])
+        if isinstance(metric[0], dict)
+    ]
+    expected = {
+        metrics.CONTACTS: "SCHEMA(Helpline, channel, outcome, service, stage)",
+        metrics.BUFFERED_REGISTRATIONS: "SCHEMA(Helpline, channel, service, stage)",
+        metrics.SCRUBBER_FAILURES: "SCHEMA(Helpline, service, stage)",
+        metrics.DISCLOSURES: "SCHEMA(Helpline, service, stage, status)",
+    }
+    for name, schema in expected.items():
+        assert any(f"SUM({name}) FROM {schema}" in query for query in queries), name

@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from helpline.auth import ROUTE_PERMISSIONS, AccessDenied, Caller, RouteKey, authorize, route_key
-from helpline.models.common import RULE_BROKEN
+from helpline.models.common import RULE_BROKEN, Model
 
 logger = Logger(child=True)
 
@@ -51,14 +51,14 @@ MAX_BODY_DEPTH: Final = 32
 _PYDANTIC_VALUE_ERROR_PREFIX: Final = "Value error, "
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Model):
     """One invalid field: where it is (`body.kind`, `path.line_id`) and what is wrong with it."""
 
     field: str
     problem: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """The body of every error response; `errors` only for invalid requests (400)."""
 
     message: str
@@ -152,12 +152,14 @@ class StaffApiResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Answer 401/403 from the permission table, or resolve the route with the caller known."""
         denial = self._admit(event)
-        return no_store(denial if denial is not None else super().resolve(event, context))
+        answer = denial if denial is not None else super().resolve(event, context)
+        return for_console(event, no_store(answer))
 
     async def resolve_async(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         """As `resolve`: no route runs, sync or async, without the access check."""
         denial = self._admit(event)
-        return no_store(denial if denial is not None else await super().resolve_async(event, context))
+        answer = denial if denial is not None else await super().resolve_async(event, context)
+        return for_console(event, no_store(answer))
 
     def _admit(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """Put the permitted caller in the context (None), or return the denial or refusal answer.
@@ -185,6 +187,21 @@ def no_store(response: dict[str, Any]) -> dict[str, Any]:
     headers = response.get("headers")
     if isinstance(headers, dict):
         headers.pop("Cache-Control", None)
+    return response
+
+
+def for_console(event: Mapping[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """The answer readable by the console's browser page when the request comes from its origin.
+
+    The console is served from its own origin (CloudFront, template.yaml); the API names that origin in
+    its stage variable `consoleOrigin` (not in the API itself: that would be a circular dependency).
+    Only that exact origin is allowed, never `*`; answers to any other origin carry no CORS header.
+    """
+    allowed = (event.get("stageVariables") or {}).get("consoleOrigin")
+    if allowed and _header(event, "origin") == allowed:
+        headers = response.setdefault("multiValueHeaders", {})
+        headers["Access-Control-Allow-Origin"] = [allowed]
+        headers["Vary"] = ["Origin"]
     return response
 
 

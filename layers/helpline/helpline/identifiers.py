@@ -13,8 +13,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-import phonenumbers
-
 IdentifierKind = Literal["phone", "email", "ip", "reference"]
 """`reference`: a provider's id for the contact (CallSid, Connect ContactId, chat session id,
 e-mail Message-ID). It leads back to a person through the provider, so it is an identifier too."""
@@ -55,7 +53,13 @@ def phone(raw: str, default_region: str = DEFAULT_REGION) -> Identifier:
 
     Numbers are kept as the network presents them even if `phonenumbers` thinks them invalid (a new
     range, a test range): a caller's number must never fail a call.
+
+    `phonenumbers` is imported here, not at the top: chat and e-mail functions never parse a number
+    and should not pay for its import in their cold start (voice functions import it before their
+    SnapStart snapshot, `warm_phone_numbers`).
     """
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
@@ -63,6 +67,15 @@ def phone(raw: str, default_region: str = DEFAULT_REGION) -> Identifier:
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidIdentifierError("not a possible phone number")
     return Identifier("phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def warm_phone_numbers() -> None:
+    """Import `phonenumbers` and load the Dutch metadata.
+
+    The voice functions register this to run before their SnapStart snapshot, so that a restored
+    environment has it loaded and the first caller does not wait for it.
+    """
+    phone("+31201234567")
 
 
 def _is_text(value: str) -> bool:

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from typing import Final
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 from helpline.identifiers import Identifier
 
 PROVINCES: Final = {
@@ -151,23 +148,29 @@ contacts are `abroad:other` (P8)."""
 REGIONS: Final = frozenset({*PROVINCES.values(), "mobile", "unknown", ABROAD_OTHER})
 """Every region value but `abroad:<ISO country>`."""
 
-_MOBILE_LIKE: Final = {
-    PhoneNumberType.MOBILE,
-    PhoneNumberType.VOIP,
-    PhoneNumberType.UAN,
-    PhoneNumberType.PERSONAL_NUMBER,
-    PhoneNumberType.PAGER,
-    PhoneNumberType.TOLL_FREE,
-    PhoneNumberType.PREMIUM_RATE,
-    PhoneNumberType.SHARED_COST,
-    PhoneNumberType.VOICEMAIL,
-}
+_MOBILE_LIKE: Final = frozenset(
+    {
+        "MOBILE",
+        "VOIP",
+        "UAN",
+        "PERSONAL_NUMBER",
+        "PAGER",
+        "TOLL_FREE",
+        "PREMIUM_RATE",
+        "SHARED_COST",
+        "VOICEMAIL",
+    }
+)
+"""Number types (names of `phonenumbers.PhoneNumberType`) registered as `mobile`: not tied to a place."""
+_FIXED_LINE: Final = frozenset({"FIXED_LINE", "FIXED_LINE_OR_MOBILE"})
 
 
 def region_of(identifier: Identifier | None) -> str:
     """The region for the registration (P8) of a contact from `identifier`."""
     if identifier is None or identifier.kind != "phone":
         return "unknown"
+    import phonenumbers  # only the voice path needs it (see `identifiers.phone`)
+
     try:
         number = phonenumbers.parse(identifier.reveal(), None)
     except phonenumbers.NumberParseException:
@@ -183,10 +186,10 @@ def region_of(identifier: Identifier | None) -> str:
         if country == "001" or country in SMALL_COUNTRIES:  # 001: a number of no country (+800, +881 ...)
             return ABROAD_OTHER
         return f"abroad:{country}"
-    kind = phonenumbers.number_type(number)
+    kind = phonenumbers.PhoneNumberType.to_string(phonenumbers.number_type(number))
     if kind in _MOBILE_LIKE:
         return "mobile"
-    if kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+    if kind in _FIXED_LINE:
         national = phonenumbers.national_significant_number(number)
         province = AREA_CODE_PROVINCE.get(national[:2]) or AREA_CODE_PROVINCE.get(national[:3])
         return province or "unknown"

@@ -27,9 +27,10 @@ named by `SCRUBBER_DATA_DIR`). At run time the scrubber only reads them, never w
 without built data of the installed deduce version it raises `ScrubberUnavailable`. That fails closed
 (DESIGN: fail closed for data): a report that cannot be scrubbed is not stored, in any form.
 
-Cold start. Unpickling the structures creates millions of small objects; with the cyclic garbage
-collector running that takes about four times as long, so it is paused while loading, and the loaded
-objects are then frozen out of its reach (`gc.freeze`), so later collections do not walk them (p99).
+Cold start. deduce's own cache holds its tries as millions of small objects (three seconds to
+unpickle); the build rewrites them as marisa tries (`helpline.scrub_tries`: 77 MB become 9 MB, loaded
+in tens of milliseconds). The cyclic garbage collector is still paused while loading, and the loaded
+objects are frozen out of its reach (`gc.freeze`), so later collections do not walk them (p99).
 Our passes add little to that: `Scrubber()` reads deduce's raw place list (about 10 ms), and the
 pattern and lookup modules are imported only then, so `pre_scrub` alone (`logic.disclosures`)
 compiles only the contact-detail patterns.
@@ -43,6 +44,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -55,6 +57,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from helpline.metrics import count_scrubber_failure
 from helpline.scrub_patterns import replace_contact_details
 
 if TYPE_CHECKING:
@@ -64,6 +67,9 @@ DEFAULT_DATA_DIR: Final = Path(__file__).resolve().parent / "scrubber_data"
 """Where the layer build puts the structures; `SCRUBBER_DATA_DIR` overrides it."""
 DATA_DIR_VARIABLE: Final = "SCRUBBER_DATA_DIR"
 MANIFEST_FILE: Final = "manifest.json"
+DATA_FORMAT: Final = "compact-tries-1"
+"""The layout of the prebuilt data: deduce's cache with its tries compacted (`helpline.scrub_tries`).
+Data of another format (or none, from before) is rebuilt, never loaded."""
 # deduce's own cache layout under its `cache_path` (deduce.lookup_structs: _CACHE_SUBDIR/_CACHE_FILE).
 _CACHE_FILE: Final = Path("cache") / "lookup_structs.pickle"
 _DEDUCE_DISTRIBUTION: Final = "deduce"
@@ -241,10 +247,10 @@ def load_scrubber(directory: Path | None = None) -> Scrubber:
         raise ScrubberUnavailable(
             f"no prebuilt scrubber data in {directory}: run python -m helpline.scrub --build"
         ) from None
-    installed = deduce_version()
-    if manifest.get("deduce_version") != installed or not (directory / _CACHE_FILE).is_file():
+    if not _is_current(manifest, directory):
         raise ScrubberUnavailable(
-            f"scrubber data in {directory} is not built for deduce {installed}: rebuild it"
+            f"scrubber data in {directory} is not built for deduce {deduce_version()} "
+            f"in format {DATA_FORMAT}: rebuild it"
         )
     deduce = import_deduce()
     collecting = gc.isenabled()
@@ -274,8 +280,13 @@ def get_scrubber() -> Scrubber:
 
 
 def scrub(text: str) -> str:
-    """`text` de-identified (P5, P8); raises ScrubberUnavailable rather than return it unscrubbed."""
-    return get_scrubber().scrub(text)
+    """`text` de-identified (P5, P8); raises ScrubberUnavailable rather than return it unscrubbed
+    (and counts the failure: `ScrubberFailures`, `helpline.metrics`)."""
+    try:
+        return get_scrubber().scrub(text)
+    except ScrubberUnavailable:
+        count_scrubber_failure()
+        raise
 
 
 # ---------------------------------------------------------------- build (layer build, make install)
@@ -296,8 +307,10 @@ def build(directory: Path) -> float:
         staging.chmod(0o755)  # mkdtemp makes it 0700; Lambda reads the layer as another user
         with _root_logging_untouched():
             deduce.Deduce(cache_path=staging, build_lookup_structs=True)
+        _compact_cache(staging / _CACHE_FILE)
         manifest = {
             "deduce_version": deduce_version(),
+            "format": DATA_FORMAT,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -310,13 +323,31 @@ def build(directory: Path) -> float:
     return time.perf_counter() - started
 
 
+def _compact_cache(cache_file: Path) -> None:
+    """Rewrite deduce's cache with its tries as `CompactTrie`s (`helpline.scrub_tries`), in deduce's
+    own cache format, so that `Deduce(cache_path=...)` loads it as its own."""
+    from helpline.scrub_tries import compact_lookup_structs  # build time only: imports marisa_trie
+
+    cache = pickle.loads(cache_file.read_bytes())  # noqa: S301 - the file deduce has just written
+    compact_lookup_structs(cache["lookup_structs"])
+    cache_file.write_bytes(pickle.dumps(cache, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _is_current(manifest: dict[str, Any], directory: Path) -> bool:
+    return (
+        manifest.get("deduce_version") == deduce_version()
+        and manifest.get("format") == DATA_FORMAT
+        and (directory / _CACHE_FILE).is_file()
+    )
+
+
 def is_built(directory: Path) -> bool:
     """True if `directory` holds structures of the installed deduce version."""
     try:
         manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return manifest.get("deduce_version") == deduce_version() and (directory / _CACHE_FILE).is_file()
+    return _is_current(manifest, directory)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,7 @@ from helpline.dal.dynamodb import (
 )
 from helpline.logic.disclosures import ContactState, StaleRecordError, retention_over
 from helpline.logic.releases import StoredIdentifier
+from helpline.metrics import count_disclosure
 from helpline.models.disclosures import DisclosureRecord
 from helpline.settings import get_settings
 
@@ -92,6 +93,7 @@ class DynamoDisclosureStore(DynamoTable):
                 Item=to_item(data),
                 ConditionExpression="attribute_not_exists(pk)",
             )
+        count_disclosure(item.status)
 
     def get(self, disclosure_id: str) -> DisclosureRecord | None:
         with dynamodb_errors("GetItem"):
@@ -105,7 +107,7 @@ class DynamoDisclosureStore(DynamoTable):
         """SET every field of `item` (REMOVE those that are None), on condition of the stored version."""
         stored = item.model_copy(update={"version": item.version + 1})
         try:
-            self._update_versioned(
+            before = self._update_versioned(
                 {"pk": _pk(item.id), "sk": REQUEST_SK},
                 stored.model_dump(mode="json"),
                 expected_version=item.version,
@@ -113,6 +115,8 @@ class DynamoDisclosureStore(DynamoTable):
             )
         except ConditionFailedError:
             raise StaleRecordError(item.id) from None
+        if before.get("status", stored.status) != stored.status:  # UPDATED_OLD may leave out the unchanged
+            count_disclosure(stored.status)
         return stored
 
     def list_by_requester(self, username: str) -> list[DisclosureRecord]:

@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from helpline import snapstart
 from helpline.dal.retries import CALLER_IS_WAITING
 from helpline.logic.ports import DependencyError
-from helpline.models.common import UtcDateTime
+from helpline.models.common import DEFERRED, UtcDateTime
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -54,7 +54,7 @@ def from_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
-_UTC_TIME: Final = TypeAdapter(UtcDateTime)
+_UTC_TIME: Final = TypeAdapter(UtcDateTime, config=DEFERRED)
 
 
 class ConditionFailedError(Exception):
@@ -100,10 +100,10 @@ class DynamoTable:
         data: Mapping[str, Any],
         expected_version: int,
         unchanged: frozenset[str] = frozenset(),
-    ) -> None:
+    ) -> dict[str, Any]:
         """Optimistic locking: SET every field of `data` but the key's and `unchanged` (REMOVE those that
         are None), on condition that the stored `version` is still `expected_version`;
-        `ConditionFailedError` if not.
+        `ConditionFailedError` if not. Returns the fields it changed as they were before.
 
         Every field is written, not a diff, so what is stored is exactly the model that was validated.
         """
@@ -124,14 +124,16 @@ class DynamoTable:
         if removes:
             expression += " REMOVE " + ", ".join(removes)
         with dynamodb_errors("UpdateItem"):
-            self._dynamodb.update_item(
+            response = self._dynamodb.update_item(
                 TableName=self._table_name,
                 Key=to_item(dict(key)),
                 UpdateExpression=expression,
                 ConditionExpression="#version = :expected",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(values),
+                ReturnValues="UPDATED_OLD",
             )
+        return from_item(response.get("Attributes", {}))
 
     def _put_if_absent(self, item: Mapping[str, Any], key_attribute: str) -> bool:
         """PutItem on condition that no item has this key yet; False when one had (a redelivery, a

@@ -15,6 +15,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from helpline import snapstart
+from helpline.identifiers import warm_phone_numbers
 from helpline.logic.conversation import end_contact
 from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact
 from helpline.metrics import count_admission
@@ -22,6 +24,8 @@ from helpline.providers import connect
 from helpline.providers.errors import MalformedEvent
 
 logger = Logger(child=True)
+# Calls carry phone numbers: parse one before the snapshot so that the first caller does not wait.
+snapstart.before_snapshot(warm_phone_numbers)
 ALLOWED_MESSAGE_NL = "Je wordt zo doorverbonden met een vrijwilliger."
 LIMITED_MESSAGE_NL = (
     "Je hebt vandaag al het maximale aantal keren contact gehad. Morgen kun je ons weer bereiken."

@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parameters import get_secret
 
+from helpline import snapstart
+from helpline.identifiers import warm_phone_numbers
 from helpline.ingress.http import error_response, header, raw_body, response
 from helpline.logic.conversation import end_contact
 from helpline.logic.ingest import IngestPolicy, IngestPorts, UnknownContactError, admit_contact
@@ -25,6 +27,8 @@ from helpline.providers.errors import MalformedEvent, PayloadTooLarge, Signature
 from helpline.settings import get_settings
 
 logger = Logger(child=True)
+# Calls carry phone numbers: parse one before the snapshot so that the first caller does not wait.
+snapstart.before_snapshot(warm_phone_numbers)
 DEFAULT_QUEUE = "volunteers"
 XML = "text/xml"
 SECRET_MAX_AGE_S = 300

@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 
 CHAIN: Final = "audit"
 """The partition of AuditTable that holds the one chain."""
@@ -43,7 +43,7 @@ DETAIL_KEY_PATTERN: Final = r"^[a-z][a-z0-9_]{0,39}$"
 DETAIL_VALUE_MAX: Final = 200
 
 
-class AuditEvent(BaseModel):
+class AuditEvent(Model):
     """What is to be recorded; `append` gives it its place in the chain."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -66,7 +66,7 @@ class AuditEvent(BaseModel):
         return details
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     """One link of the chain, as stored in AuditTable (chain, seq)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -167,7 +167,7 @@ def recomputed_hash(entry: AuditEntry) -> str:
 ProblemKind = Literal["changed", "removed", "inserted"]
 
 
-class ChainProblem(BaseModel):
+class ChainProblem(Model):
     """The first thing wrong with a chain: which entry, what kind of tampering, and why (P7).
 
     `seq` is where the problem is: the changed or inserted entry's own seq, or the first seq that is
@@ -183,7 +183,7 @@ class ChainProblem(BaseModel):
     detail: str
 
 
-class ChainVerdict(BaseModel):
+class ChainVerdict(Model):
     """The result of walking a chain (P7): intact, or the first problem found.
 
     `last_seq` and `last_hash` are the head of the chain as checked. A chain check alone cannot see

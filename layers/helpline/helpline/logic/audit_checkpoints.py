@@ -34,7 +34,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpline.logic.audit import (
     CHAIN,
@@ -42,7 +42,7 @@ from helpline.logic.audit import (
     ChainHead,
     canonical_json,
 )
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 
 CHECKPOINT_FORMAT: Final = "helpline.audit-checkpoint/1"
 """Named in every checkpoint and signed with it, so a signature cannot be replayed as another message."""
@@ -76,7 +76,7 @@ def seq_of_key(key: str, chain: str = CHAIN) -> int | None:
     return int(match["seq"])
 
 
-class Checkpoint(BaseModel):
+class Checkpoint(Model):
     """What is signed: the chain's head (seq and hash) at a time, on our clock."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -199,7 +199,7 @@ def _load_public_key(data: bytes) -> object:
 # ---------------------------------------------------------------- taking a checkpoint
 
 
-class CheckpointResult(BaseModel):
+class CheckpointResult(Model):
     """What one run of the checkpoint function did: wrote one, found the head already anchored, or
     found an empty chain."""
 

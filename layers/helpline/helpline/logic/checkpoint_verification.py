@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from helpline.logic.audit import (
     CHAIN,
@@ -28,7 +28,7 @@ from helpline.logic.audit_checkpoints import (
     SignedCheckpoint,
     StoredCheckpoint,
 )
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 
 MAX_REPORTED_PROBLEMS: Final = 20
 """Checkpoint problems listed in a verdict; `checkpoint_problem_count` counts them all."""
@@ -36,7 +36,7 @@ MAX_REPORTED_PROBLEMS: Final = 20
 CheckpointProblemKind = Literal["removed_at_tail", "missing", "rewritten", "bad_signature", "unreadable"]
 
 
-class CheckpointProblem(BaseModel):
+class CheckpointProblem(Model):
     """Something a checkpoint shows, or something wrong with a checkpoint (P7).
 
     - removed_at_tail: the checkpoint vouches for seq `seq_to`, the chain ends before it; seqs
@@ -60,7 +60,7 @@ class CheckpointProblem(BaseModel):
     detail: str
 
 
-class CheckpointSummary(BaseModel):
+class CheckpointSummary(Model):
     """The newest checkpoint with a good signature."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -117,6 +117,8 @@ class Admission:
     """Whether the record is stored or waits in the buffer queue. False only when neither worked: the
     reference and the limit slot were given back, the person is let through (fail open), and a
     provider that retries should be asked to (`RegistrationNotKeptError`)."""
+    buffered: bool = False
+    """Whether the record waits in the buffer queue because storing it failed (counted, `metrics`)."""
 
 
 def find_line(ports: IngestPorts, event: ContactStarted) -> tuple[Line | None, bool]:
@@ -202,11 +204,11 @@ def admit_contact(
         record = _complete(
             draft, count.outcome, ciphertext, retention.retain_until(now, policy.identifier_retention_days)
         )
-        kept = _store(ports, record)
+        stored = _store(ports, record)
     except Exception:
         _release(ports, claims, now)
         raise
-    if not kept:
+    if stored is None:
         _release(ports, claims, now)
         kind: LineKind = "helpline" if line else "unknown"
         return Admission(
@@ -223,6 +225,7 @@ def admit_contact(
         count.allowed,
         count.last_24h,
         limit_outcome=count.outcome,
+        buffered=stored == "buffered",
     )
 
 
@@ -353,19 +356,19 @@ def _seal(ports: IngestPorts, contact_id: str, event: ContactStarted, received_a
         return None
 
 
-def _store(ports: IngestPorts, record: ContactRecord) -> bool:
-    """Store the record, else put it on the buffer queue; False when neither worked (P8)."""
+def _store(ports: IngestPorts, record: ContactRecord) -> Literal["stored", "buffered"] | None:
+    """Store the record, else put it on the buffer queue; None when neither worked (P8)."""
     try:
         ports.contacts.put_if_absent(record)
-        return True
+        return "stored"
     except DependencyError:
         logger.warning("Registration not stored; buffering it", extra={"contact_id": record.id})
     try:
         ports.buffer.defer(BufferedRegistration(record=record))
     except DependencyError:
         logger.critical("Registration could not be stored nor buffered", extra={"contact_id": record.id})
-        return False
-    return True
+        return None
+    return "buffered"
 
 
 def _admit_office_contact(

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-import phonenumbers
-
 from helpline.models.common import Channel
 
 DEFAULT_PHONE_REGION: Final = "NL"
@@ -22,7 +20,13 @@ EMAIL_MAX_LENGTH: Final = 254
 
 
 def normalise_phone_number(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
-    """E.164 (`+31201234567`) from a national or international notation; region NL by default."""
+    """E.164 (`+31201234567`) from a national or international notation; region NL by default.
+
+    `phonenumbers` is imported on first use: the chat and e-mail functions load this module for its
+    other rules and never parse a number (see `helpline.identifiers.phone`).
+    """
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

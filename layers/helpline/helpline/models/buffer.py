@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 from helpline.models.contacts import ContactRecord
 
 
-class BufferedRegistration(BaseModel):
+class BufferedRegistration(Model):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["registration"] = "registration"
     record: ContactRecord
 
 
-class BufferedEnd(BaseModel):
+class BufferedEnd(Model):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["ended"] = "ended"

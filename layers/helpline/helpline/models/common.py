@@ -3,11 +3,61 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    TypeAdapter,
+)
 from pydantic_core import PydanticCustomError
+
+from helpline import snapstart
+
+DEFERRED: Final = ConfigDict(defer_build=True)
+"""Config of a module-level `TypeAdapter`: built on first use, like `Model`."""
+
+
+class Model(BaseModel):
+    """The base of every model here: its validator is built on first use, not at import.
+
+    A function imports far more models than it uses (the contact path imports the line models for one
+    of them), and building each at import made up most of a cold start beyond the bare runtime
+    (`bench/ingest.py`). Functions with SnapStart build all they imported before the snapshot
+    (`build_imported_models`), so a restored environment has them ready.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
+@snapstart.before_snapshot
+def build_imported_models() -> int:
+    """Build the validator of every model and adapter in the modules of ours imported so far; returns
+    how many it built."""
+    built = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("helpline.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if (
+                isinstance(value, type)
+                and issubclass(value, Model)
+                and value.__module__ == name
+                and not value.__pydantic_complete__
+            ):
+                value.model_rebuild()
+                built += 1
+            elif isinstance(value, TypeAdapter) and not value.pydantic_complete:
+                value.rebuild()
+                built += 1
+    return built
+
 
 LINE_ID_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{0,62}$"
 """A line id is a slug: it appears in URLs and in every registration (P8: "the entry")."""

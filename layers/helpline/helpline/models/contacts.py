@@ -26,14 +26,13 @@ from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
-from helpline.models.common import Channel, LineId, UtcDateTime
+from helpline.models.common import Channel, LineId, Model, UtcDateTime
 from helpline.regions import REGIONS
 
 
@@ -62,7 +61,7 @@ def new_contact_id() -> str:
     return uuid.uuid4().hex
 
 
-class ContactRecord(BaseModel):
+class ContactRecord(Model):
     """One contact, registered anonymously (P8); the item of ContactsTable."""
 
     model_config = ConfigDict(extra="forbid")

@@ -18,9 +18,9 @@ import uuid
 from datetime import date
 from typing import Annotated, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 
 CONTACT_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
 DISCLOSURE_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
@@ -63,7 +63,7 @@ def new_disclosure_id() -> str:
     return uuid.uuid4().hex
 
 
-class LegalOrder(BaseModel):
+class LegalOrder(Model):
     """The demand of an Officer of Justice under art. 126nc Sv (P7); names officials, not the caller.
 
     Its particulars are stored as written, never altered: the custodian's officer checks them against
@@ -114,7 +114,7 @@ ThirdPartyCategory = Literal[
 THIRD_PARTY_CATEGORIES: Final[tuple[str, ...]] = get_args(ThirdPartyCategory)
 
 
-class ThirdPartyDanger(BaseModel):
+class ThirdPartyDanger(Model):
     """Who else is in danger (P6), as a category and a description.
 
     `category` is free text in the schema, like `basis`, so that `self` or `nobody` is *refused* with
@@ -142,7 +142,7 @@ class ThirdPartyDanger(BaseModel):
     )
 
 
-class Consent(BaseModel):
+class Consent(Model):
     """The person's own consent to break their anonymity (P7): who recorded it, when, and how.
 
     `recorded_by` must be a user of the organisation's user pool, and `recorded_at` must lie between
@@ -168,7 +168,7 @@ class Consent(BaseModel):
     )
 
 
-class DisclosureRequestIn(BaseModel):
+class DisclosureRequestIn(Model):
     """POST /disclosures. `basis` and `third_party_danger.category` are free text here so that a wrong
     one is refused with the reason (422), not a 400.
 
@@ -191,7 +191,7 @@ class DisclosureRequestIn(BaseModel):
     )
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Model):
     """POST /disclosures/{id}/approve and /reject: the reason goes into the request's timeline (not the
     audit log), contact details in it replaced by tags first (P2, P3)."""
 
@@ -205,7 +205,7 @@ class DecisionIn(BaseModel):
     )
 
 
-class Approval(BaseModel):
+class Approval(Model):
     """One compliance approval (four eyes, P7)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -218,7 +218,7 @@ class Approval(BaseModel):
 DecisionAction = Literal["disclosure.approved", "disclosure.rejected"]
 
 
-class PendingAudit(BaseModel):
+class PendingAudit(Model):
     """A decision counted on the request whose audit entry is not written yet (see `DisclosureRecord`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -228,7 +228,7 @@ class PendingAudit(BaseModel):
     at: UtcDateTime
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     """One step of a request: what happened, when, by whom (a username or `workflow`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -239,7 +239,7 @@ class TimelineEntry(BaseModel):
     reason: str | None = None
 
 
-class DisclosureRecord(BaseModel):
+class DisclosureRecord(Model):
     """A request as stored in DisclosuresTable (pk `disclosure#<id>`, sk `request`).
 
     `token_ciphertext` is the Step Functions task token, encrypted under DisclosureKey while the request
@@ -278,14 +278,14 @@ class DisclosureRecord(BaseModel):
     version: int = Field(default=0, ge=0)
 
 
-class DisclosureCreated(BaseModel):
+class DisclosureCreated(Model):
     """202 answer of POST /disclosures."""
 
     id: str
     status: Status
 
 
-class DisclosureView(BaseModel):
+class DisclosureView(Model):
     """A request as shown to its requester and to compliance: no identifier, token or ciphertext."""
 
     id: str
@@ -312,13 +312,13 @@ class DisclosureView(BaseModel):
     timeline: list[TimelineEntry]
 
 
-class DisclosureList(BaseModel):
+class DisclosureList(Model):
     """GET /disclosures: newest first."""
 
     items: list[DisclosureView]
 
 
-class SealedIdentifier(BaseModel):
+class SealedIdentifier(Model):
     """The plaintext of a contact's `identifier_ciphertext` (see `dal.kms.KmsIdentifierVault.seal`)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -331,7 +331,7 @@ class SealedIdentifier(BaseModel):
     """E-mail only: whether SES found the sender authenticated (SPF or DKIM aligned with DMARC)."""
 
 
-class DisclosureResult(BaseModel):
+class DisclosureResult(Model):
     """GET /disclosures/{id}/result, once: the one answer that carries an identifier (P7)."""
 
     identifier: str | None
@@ -369,7 +369,7 @@ WorkflowStep = Literal[
 ]
 
 
-class StepEvent(BaseModel):
+class StepEvent(Model):
     """What a state of `disclosure.asl.json` sends the steps function: ids, a task token to keep, and
     (record_decrypted, record_refused) the custodian officer's decision as the custodian answered it."""
 

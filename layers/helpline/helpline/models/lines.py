@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from helpline.models.addresses import normalise_address
-from helpline.models.common import Channel, LineId, UtcDateTime, rule_broken
+from helpline.models.common import Channel, LineId, Model, UtcDateTime, rule_broken
 
 NOT_BLANK: Final = r"\S"
 """Text is stripped before it is checked, so the document says what that means: not whitespace only."""
@@ -22,7 +22,7 @@ LineKind = Literal["helpline", "office"]
 """P11: office lines are not help lines; the ingest path treats their contacts apart."""
 
 
-class LineIn(BaseModel):
+class LineIn(Model):
     """What an admin submits to register or change a line (body of PUT /lines/{line_id})."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -73,7 +73,7 @@ class Line(LineIn):
     updated_by: str = Field(min_length=1, max_length=128, description="Staff user who saved it")
 
 
-class LineList(BaseModel):
+class LineList(Model):
     """Answer of GET /lines."""
 
     items: list[Line]
@@ -107,7 +107,7 @@ def new_change_id() -> str:
     return uuid.uuid4().hex
 
 
-class LineChange(BaseModel):
+class LineChange(Model):
     """A proposed change that needs a second admin, as stored in LineChangesTable and shown to admins.
 
     `before` is the line as it was when the change was proposed: an approval applies only onto that
@@ -133,20 +133,20 @@ class LineChange(BaseModel):
     version: int = Field(default=0, ge=0)
 
 
-class LineChangeAccepted(BaseModel):
+class LineChangeAccepted(Model):
     """Answer 202 of PUT or DELETE /lines/{line_id} when a second admin must approve."""
 
     change_id: str = Field(pattern=CHANGE_ID_PATTERN)
     status: Literal["pending"] = "pending"
 
 
-class LineChangeList(BaseModel):
+class LineChangeList(Model):
     """Answer of GET /lines/changes: pending proposals first, then the rest, newest first."""
 
     items: list[LineChange]
 
 
-class RejectionIn(BaseModel):
+class RejectionIn(Model):
     """Body of POST /lines/changes/{change_id}/reject: the reason is kept with the change."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from helpline.models.common import Channel, LineId, UtcDateTime
+from helpline.models.common import Channel, LineId, Model, UtcDateTime
 
 BODY_MAX_BYTES: Final = 256 * 1024
 """At most this many bytes (UTF-8) of a mail's text are kept: a DynamoDB item holds 400 KB in all,
@@ -29,7 +29,7 @@ def clip_body(text: str) -> str:
     return text.encode()[:room].decode(errors="ignore") + CUT_MARKER
 
 
-class OfficeContact(BaseModel):
+class OfficeContact(Model):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)

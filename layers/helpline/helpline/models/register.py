@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from helpline.models.common import Channel, LineId, UtcDateTime
+from helpline.models.common import Channel, LineId, Model, UtcDateTime
 from helpline.models.contacts import LimitOutcome
 
 CONTACT_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
@@ -36,7 +36,7 @@ VIEW_FIELDS: Final = (
 """The only attributes the register reads from ContactsTable (its DynamoDB projection, P8)."""
 
 
-class ContactView(BaseModel):
+class ContactView(Model):
     """One contact as the register shows it (P8): no identifier, not even encrypted (P2, P3)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,7 +53,7 @@ class ContactView(BaseModel):
     limit_outcome: LimitOutcome
 
 
-class ContactPage(BaseModel):
+class ContactPage(Model):
     """A page of the register, newest first; pass `next_token` back for the next page (none: the end)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -62,7 +62,7 @@ class ContactPage(BaseModel):
     next_token: str | None = None
 
 
-class ContactFilter(BaseModel):
+class ContactFilter(Model):
     """Which contacts to list: a period of whole UTC days (inclusive) and optional exact matches."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -83,7 +83,7 @@ class ContactFilter(BaseModel):
         return self
 
 
-class RegisterPosition(BaseModel):
+class RegisterPosition(Model):
     """Where a page ended: the last contact returned (its month partition, start time and id).
 
     Only ids and timestamps: the opaque `next_token` is this, base64-encoded (P8).

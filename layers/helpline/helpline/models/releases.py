@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 from helpline.models.disclosures import CONTACT_ID_PATTERN, DISCLOSURE_ID_PATTERN, Basis, LegalOrder
 
 ReleaseStatus = Literal["pending", "confirmed", "refused", "expired", "released", "erased"]
@@ -41,7 +41,7 @@ DecisionReason = Annotated[
 ]
 
 
-class ConsentSummary(BaseModel):
+class ConsentSummary(Model):
     """Who recorded the person's consent, and when (P7); the statement itself stays with the organisation."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,7 +50,7 @@ class ConsentSummary(BaseModel):
     recorded_at: UtcDateTime
 
 
-class ReleaseGrounds(BaseModel):
+class ReleaseGrounds(Model):
     """The legal ground of a release, laid out for the custodian officer (P7): one of the two."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -59,7 +59,7 @@ class ReleaseGrounds(BaseModel):
     consent: ConsentSummary | None = None
 
 
-class ReleaseRequest(BaseModel):
+class ReleaseRequest(Model):
     """The organisation's `prepare_release` answer, and the release intake function's event.
 
     Refused (a validation error) when the grounds do not match the basis: an officer cannot judge a
@@ -86,7 +86,7 @@ class ReleaseRequest(BaseModel):
         return self
 
 
-class ReleaseView(BaseModel):
+class ReleaseView(Model):
     """A release as the custodian API shows it: the grounds laid out, the decision, the deadline."""
 
     disclosure_id: str
@@ -120,13 +120,13 @@ class ReleaseRecord(ReleaseView):
     version: int = Field(default=0, ge=0)
 
 
-class ReleaseList(BaseModel):
+class ReleaseList(Model):
     """GET /releases: pending first (soonest deadline first), then the rest, newest first."""
 
     items: list[ReleaseView]
 
 
-class ReleaseDecisionIn(BaseModel):
+class ReleaseDecisionIn(Model):
     """POST /releases/{disclosure_id}/confirm and /refuse: the officer's reason (1 to 500 characters)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -134,14 +134,14 @@ class ReleaseDecisionIn(BaseModel):
     reason: DecisionReason
 
 
-class ReleaseAccepted(BaseModel):
+class ReleaseAccepted(Model):
     """The release intake function's answer: ids and the status only."""
 
     disclosure_id: str
     status: Literal["pending"]
 
 
-class CustodianDecryptEvent(BaseModel):
+class CustodianDecryptEvent(Model):
     """What the organisation's AskCustodian state sends the custodian's decrypt function: ids only."""
 
     model_config = ConfigDict(extra="forbid")
@@ -150,7 +150,7 @@ class CustodianDecryptEvent(BaseModel):
     contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
 
 
-class CustodianAnswer(BaseModel):
+class CustodianAnswer(Model):
     """The decrypt function's answer to the workflow: a status, and the officer's decision where there
     is one. Never an identifier: the identifier goes, sealed, into the organisation's
     DisclosureResultsTable."""

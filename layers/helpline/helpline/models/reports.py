@@ -11,9 +11,9 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 
 REPORT_MAX_LENGTH: Final = 1500
 CONTACT_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
@@ -25,7 +25,7 @@ def new_report_id() -> str:
     return uuid.uuid4().hex
 
 
-class ReportIn(BaseModel):
+class ReportIn(Model):
     """Body of POST /contacts/{id}/reports: the report as the volunteer wrote it (never stored)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -39,7 +39,7 @@ class ReportIn(BaseModel):
     )
 
 
-class Report(BaseModel):
+class Report(Model):
     """A stored report: the scrubbed text only; the item of ReportsTable and the API's answer."""
 
     model_config = ConfigDict(extra="forbid")
@@ -58,7 +58,7 @@ class Report(BaseModel):
     )
 
 
-class ReportList(BaseModel):
+class ReportList(Model):
     """Answer of GET /contacts/{id}/reports and GET /reports, newest first."""
 
     items: list[Report]

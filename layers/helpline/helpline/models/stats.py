@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from helpline.models.common import Channel, LineId, UtcDateTime
+from helpline.models.common import Channel, LineId, Model, UtcDateTime
 from helpline.models.contacts import LimitOutcome, Region
 
 Dimension = Literal["hour", "day", "week", "line", "channel", "region"]
@@ -25,7 +25,7 @@ Suppressed = str
 """`"<k"`, e.g. `"<5"`: a count below k, not shown (P8)."""
 
 
-class ContactFacts(BaseModel):
+class ContactFacts(Model):
     """The part of a contact the statistics count: a stream image read with only these fields.
 
     Unknown attributes are ignored (not forbidden as in `ContactRecord`), so a field added to the
@@ -43,7 +43,7 @@ class ContactFacts(BaseModel):
     limit_outcome: LimitOutcome
 
 
-class StatsRow(BaseModel):
+class StatsRow(Model):
     """One cell: its keys (only those asked for in `by`) and its figures, or "<k" and nulls."""
 
     model_config = ConfigDict(extra="forbid")
@@ -66,7 +66,7 @@ class StatsRow(BaseModel):
     )
 
 
-class StatsTable(BaseModel):
+class StatsTable(Model):
     """The answer of GET /stats: `rows` sorted by the `by` keys; only non-empty cells are listed."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)

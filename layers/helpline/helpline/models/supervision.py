@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from helpline.models.common import UtcDateTime
+from helpline.models.common import Model, UtcDateTime
 from helpline.models.register import CONTACT_ID_PATTERN
 
 SupervisionMode = Literal["listen", "read"]
@@ -18,7 +18,7 @@ SupervisionMode = Literal["listen", "read"]
 SupervisionRole = Literal["professional", "trainee", "mentor"]
 
 
-class SupervisionRequest(BaseModel):
+class SupervisionRequest(Model):
     """POST /supervision: which contact, how, and in what role (P9)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,7 +28,7 @@ class SupervisionRequest(BaseModel):
     role: SupervisionRole
 
 
-class SupervisionRecord(BaseModel):
+class SupervisionRecord(Model):
     """One act of listening in, as recorded (SupervisionTable) and shown to staff (P9)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -42,7 +42,7 @@ class SupervisionRecord(BaseModel):
     monitoring: str = Field(description="which provider adapter started it, e.g. recorded-only")
 
 
-class SupervisionStarted(BaseModel):
+class SupervisionStarted(Model):
     """The answer to POST /supervision: the record, and what the provider reported."""
 
     model_config = ConfigDict(extra="forbid")
@@ -53,7 +53,7 @@ class SupervisionStarted(BaseModel):
     )
 
 
-class SupervisionPage(BaseModel):
+class SupervisionPage(Model):
     """GET /supervision: the record, newest first; `next_token` for the next page (none: the end)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from helpline.models.common import Channel, UtcDateTime
+from helpline.models.common import Channel, Model, UtcDateTime
 
 TranscriptPurpose = Literal["training", "emotional_processing", "quality_improvement"]
 """Why a transcript is read: the only three reasons P4 gives for sharing what was said.
@@ -24,7 +24,7 @@ NOTE_MAX: Final = 200
 TranscriptSender = Literal["contact", "volunteer"]
 
 
-class DecryptedPart(BaseModel):
+class DecryptedPart(Model):
     """One part as decrypted, before scrubbing: never returned nor logged as is."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -34,7 +34,7 @@ class DecryptedPart(BaseModel):
     text: str = Field(repr=False)
 
 
-class TranscriptPartOut(BaseModel):
+class TranscriptPartOut(Model):
     """One message of the transcript, its text scrubbed of names and other identifying details."""
 
     model_config = ConfigDict(extra="forbid")
@@ -45,7 +45,7 @@ class TranscriptPartOut(BaseModel):
     text: str
 
 
-class TranscriptOut(BaseModel):
+class TranscriptOut(Model):
     """The de-identified transcript of one chat or e-mail contact; the read is on the audit log."""
 
     model_config = ConfigDict(extra="forbid")

@@ -65,11 +65,12 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationError
 
 from helpline import identifiers
 from helpline.identifiers import InvalidIdentifierError
 from helpline.models.addresses import CHAT_CHANNEL_PATTERN, normalise_address
+from helpline.models.common import DEFERRED, Model
 from helpline.models.events import ContactEnded, ContactStarted, TranscriptPart, as_utc, valid_text
 from helpline.providers.errors import MalformedEvent, PayloadTooLarge, SignatureError
 
@@ -149,7 +150,7 @@ def verify(
 # --- events ----------------------------------------------------------------------------------------
 
 
-class _Event(BaseModel):
+class _Event(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -202,7 +203,7 @@ ChatEvent = Annotated[ChatStartedEvent | ChatMessageEvent | ChatEndedEvent, Fiel
 """The webhook body: one of the three events, chosen by `type` (for OpenAPI: `ChatEventAdapter`)."""
 
 ChatEventAdapter: Final[TypeAdapter[ChatStartedEvent | ChatMessageEvent | ChatEndedEvent]] = TypeAdapter(
-    ChatEvent
+    ChatEvent, config=DEFERRED
 )
 
 

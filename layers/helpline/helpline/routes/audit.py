@@ -21,7 +21,7 @@ from typing import Annotated, Final, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from helpline.api import StaffApiResolver, create_resolver, openapi_responses
 from helpline.dal.audit import audit_log
@@ -35,6 +35,7 @@ from helpline.logic.checkpoint_verification import (
     AuditVerdict,
     verify_audit,
 )
+from helpline.models.common import Model
 
 TAGS = ["audit"]
 DEFAULT_PAGE_SIZE: Final = 100
@@ -51,7 +52,7 @@ class CheckpointSource(Protocol):
         ...
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     """One page of the chain, oldest first; `next_token` is the `after` of the next page (None: last)."""
 
     model_config = ConfigDict(extra="forbid")
