@@ -213,4 +213,4 @@ deploy-custodian: build-custodian ## sam deploy of the custodian's stack to ENV 
 
 .PHONY: clean
 clean: ## Remove the virtualenv, build output and local state
-	rm -rf $(VENV) $(VENV313) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV313) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpline import clock
+from helpline import clock, cold_start  # cold_start: the collector paused until cold_start.loaded()
 from helpline.ingress import connect
 from helpline.wiring import ingest_policy, ingest_ports
 
@@ -23,3 +23,6 @@ logger = Logger()
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     return connect.contact_flow(event, ingest_ports, ingest_policy, clock.now())
+
+
+cold_start.loaded()

@@ -20,7 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpline import clock
+from helpline import clock, cold_start  # cold_start: the collector paused until cold_start.loaded()
 from helpline.dal.mail import S3RawMailStore
 from helpline.ingress import email
 from helpline.logic.ports import DependencyError
@@ -52,3 +52,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, i
     if failed:
         raise MailIntakeError(f"{failed} mail(s) not taken in; retrying")
     return {"received": received}
+
+
+cold_start.loaded()

@@ -68,6 +68,7 @@ COGNITO_TARGETS: Final = frozenset(
         "GetTokensFromRefreshToken",
     )
 )
+REVOKE_TOKEN: Final = "AWSCognitoIdentityProviderService.RevokeToken"  # noqa: S105 - an operation name
 MAX_COGNITO_BODY: Final = 64 * 1024
 """Far above any sign-in request (an SRP challenge answer is a few KiB)."""
 COGNITO_ANSWER_HEADERS: Final = ("x-amzn-ErrorType", "x-amzn-RequestId")
@@ -220,6 +221,10 @@ class ConsoleSite:
         if length > MAX_COGNITO_BODY:
             return _message(413, "Request Entity Too Large")
         content_type = request.headers.get("Content-Type") or "application/x-amz-json-1.1"
+        if target == REVOKE_TOKEN:
+            # moto does not implement RevokeToken (a 500); the stand-in's refresh tokens die with it
+            # anyway. Answered as Cognito does, so signing out in the console shows no failed request.
+            return Response("{}", status=200, content_type="application/x-amz-json-1.1")
         try:
             status, body, headers = self._transport(target, request.get_data(), content_type)
         except requests.RequestException:

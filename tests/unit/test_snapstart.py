@@ -210,3 +210,32 @@ def test_the_local_stack_resolves_an_alias_to_the_function_it_names() -> None:
     assert resolver.resolve({"Ref": "ConnectContactFunction.Alias"}) == f"{arn}:{ALIAS}"
     with pytest.raises(KeyError, match="NoSuchFunction"):
         resolver.resolve({"Ref": "NoSuchFunction.Alias"})
+
+
+_COLLECTOR_PROBE = """
+import gc, json, runpy, sys
+import helpline.cold_start
+paused = not gc.isenabled()
+runpy.run_path(sys.argv[1])
+state = {"paused_while_loading": paused, "enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+print(json.dumps(state))
+"""
+
+
+@pytest.mark.parametrize(
+    "function", ["twilio_webhook", "connect_contact", "chat_webhook", "email_intake", "connect_events"]
+)
+def test_a_contact_path_function_loads_with_the_collector_paused_then_back_on(function: str) -> None:
+    """helpline.cold_start: nothing collected while loading; collecting again once loaded, with what
+    was loaded frozen out of its reach."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-c", _COLLECTOR_PROBE, str(REPO_ROOT / "functions" / function / "app.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
+    )
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["paused_while_loading"] is True
+    assert state["enabled"] is True
+    assert state["frozen"] > 10_000
