@@ -211,6 +211,10 @@ build-custodian: $(STAMP) ## sam build of the custodian's stack (deployed by the
 deploy-custodian: build-custodian ## sam deploy of the custodian's stack to ENV (default custodian-dev)
 	$(BIN)/sam deploy --template-file .aws-sam/custodian/template.yaml --config-file samconfig.toml --config-env $${ENV:-custodian-dev}
 
+.PHONY: deploy-custodian-console
+deploy-custodian-console: $(STAMP) console ## Upload the console to the custodian's ENV stack (default custodian-dev): audience custodian
+	$(BIN)/python infrastructure/deploy_console.py --env $${ENV:-custodian-dev} --audience custodian
+
 .PHONY: clean
 clean: ## Remove the virtualenv, build output and local state
 	rm -rf $(VENV) $(VENV313) .aws-sam .local .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

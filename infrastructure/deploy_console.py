@@ -2,13 +2,19 @@
 
     python infrastructure/deploy_console.py --env dev              # what `make deploy-console` runs
     python infrastructure/deploy_console.py --env prod --dry-run   # print the AWS CLI commands only
+    python infrastructure/deploy_console.py --env custodian-dev --audience custodian
+                                                                   # `make deploy-custodian-console`
 
-The stack's name and region come from `samconfig.toml` (`[<env>.deploy.parameters]`), its outputs from
-`aws cloudformation describe-stacks`: `config.json` (the console's API, user pool and app client) is
-written from them, never built into the bundle. The upload keeps a page that is open working while it
-happens: the new hashed assets first (cached for a year: their names change with their content), then
-the other files, `config.json` and last `index.html` (never cached), then the assets no build names any
-more are deleted, and CloudFront's cache is invalidated.
+Either stack hosts the same build: the organisation's (template.yaml) for its staff, the custodian's
+(infrastructure/custodian/template.yaml) for its officers. The stack's name and region come from
+`samconfig.toml` (`[<env>.deploy.parameters]`), its outputs from `aws cloudformation describe-stacks`:
+`config.json` (the console's API, user pool, app client and audience) is written from them, never built
+into the bundle; without `--audience` the outputs tell which stack it is (`CustodianApiUrl`).
+
+The upload keeps a page that is open working while it happens: the new hashed assets first (cached for a
+year: their names change with their content), then the other files, `config.json` and last `index.html`
+(never cached), then the assets no build names any more are deleted, and CloudFront's cache is
+invalidated.
 """
 
 from __future__ import annotations
@@ -45,17 +51,39 @@ def stack_of(env: str, samconfig: Path = SAMCONFIG) -> tuple[str, str]:
     return str(parameters["stack_name"]), str(region)
 
 
-def console_config(outputs: dict[str, str], region: str) -> dict[str, str]:
+# Each audience's stack outputs: (API URL, user pool, app client).
+OUTPUT_KEYS = {
+    "organisation": ("ApiUrl", "UserPoolId", "UserPoolClientId"),
+    "custodian": ("CustodianApiUrl", "CustodianUserPoolId", "CustodianUserPoolClientId"),
+}
+HOSTING_KEYS = ("ConsoleBucketName", "ConsoleDistributionId")
+TEMPLATES = {"organisation": "template.yaml", "custodian": "infrastructure/custodian/template.yaml"}
+
+
+def audience_of(outputs: dict[str, str]) -> str:
+    """`custodian` for the custodian's stack (it has `CustodianApiUrl`), else `organisation`."""
+    return "custodian" if OUTPUT_KEYS["custodian"][0] in outputs else "organisation"
+
+
+def console_config(
+    outputs: dict[str, str], region: str, audience: str | None = None
+) -> dict[str, str | None]:
     """What the deployed console reads from `config.json`: the same keys as the local one (local_stack
-    console.py), with Cognito's own endpoint and SRP (the deployed app client allows nothing else)."""
+    console.py), with SRP (the deployed app clients allow nothing else) against Cognito itself: the
+    organisation's names `https://cognito-idp.<region>.amazonaws.com/`, the custodian's `null` (the
+    console then uses that same regional endpoint, Amplify's default)."""
+    audience = audience or audience_of(outputs)
+    api_url, pool, client = OUTPUT_KEYS[audience]
     return {
-        "apiUrl": outputs["ApiUrl"].rstrip("/"),
+        "apiUrl": outputs[api_url].rstrip("/"),
         "region": region,
-        "userPoolId": outputs["UserPoolId"],
-        "userPoolClientId": outputs["UserPoolClientId"],
-        "cognitoEndpoint": f"https://cognito-idp.{region}.amazonaws.com/",
+        "userPoolId": outputs[pool],
+        "userPoolClientId": outputs[client],
+        "cognitoEndpoint": (
+            f"https://cognito-idp.{region}.amazonaws.com/" if audience == "organisation" else None
+        ),
         "authFlow": "USER_SRP_AUTH",
-        "audience": "organisation",
+        "audience": audience,
     }
 
 
@@ -111,6 +139,11 @@ def stack_outputs(stack: str, region: str) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploy_console.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", default="dev", help="a samconfig.toml environment (default dev)")
+    parser.add_argument(
+        "--audience",
+        choices=sorted(OUTPUT_KEYS),
+        help="whose stack ENV is (default: from its outputs, custodian when it has CustodianApiUrl)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run none of the uploads")
     args = parser.parse_args(argv)
     if not (DIST / "index.html").is_file():
@@ -118,29 +151,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     stack, region = stack_of(args.env)
     outputs = stack_outputs(stack, region)
-    missing = {
-        "ApiUrl",
-        "UserPoolId",
-        "UserPoolClientId",
-        "ConsoleBucketName",
-        "ConsoleDistributionId",
-    } - set(outputs)
+    audience = args.audience or audience_of(outputs)
+    missing = {*OUTPUT_KEYS[audience], *HOSTING_KEYS} - set(outputs)
     if missing:
         print(
-            f"stack {stack} has no output {', '.join(sorted(missing))}: deploy template.yaml first",
+            f"stack {stack} has no output {', '.join(sorted(missing))}: deploy {TEMPLATES[audience]} first",
             file=sys.stderr,
         )
         return 1
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "config.json"
-        config.write_text(json.dumps(console_config(outputs, region), indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(console_config(outputs, region, audience), indent=2) + "\n"
+        config.write_text(text, encoding="utf-8")
         for command in upload_commands(
             outputs["ConsoleBucketName"], outputs["ConsoleDistributionId"], region, config
         ):
             print("+", shlex.join(command), flush=True)
             if not args.dry_run:
                 subprocess.run(command, check=True)  # noqa: S603 - the commands above
-    print(f"console deployed: {outputs.get('ConsoleUrl', '(no ConsoleUrl output)')}")
+    print(f"{audience} console deployed: {outputs.get('ConsoleUrl', '(no ConsoleUrl output)')}")
     return 0
 
 

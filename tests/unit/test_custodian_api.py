@@ -96,3 +96,20 @@ def test_answers_are_not_cached_and_an_unknown_route_is_refused() -> None:
     unknown = app.resolve(rest_event("DELETE", "/releases", groups="custodian"), FakeLambdaContext())
     assert unknown["statusCode"] == 403
     assert unknown["multiValueHeaders"]["Cache-Control"] == ["no-store"]
+
+
+@pytest.mark.parametrize("groups", ["custodian", None])
+def test_the_officers_console_origin_and_no_other_may_read_an_answer(groups: str | None) -> None:
+    """The custodian's CloudFront console (its API's stage variable `consoleOrigin`), as on the
+    organisation's API: answers and denials carry the header for that exact origin only."""
+    console = "https://d111.cloudfront.net"
+    app = create_custodian_app(lambda: InMemoryReleaseStore(), lambda: NOW)
+    for origin, readable in ((console, True), ("https://evil.example", False)):
+        event = rest_event("GET", "/releases", groups=groups, username="officer" if groups else None)
+        event["stageVariables"] = {"consoleOrigin": console}
+        event["headers"] = {**(event.get("headers") or {}), "Origin": origin}
+        headers = app.resolve(event, FakeLambdaContext())["multiValueHeaders"]
+        if readable:
+            assert (headers["Access-Control-Allow-Origin"], headers["Vary"]) == ([console], ["Origin"])
+        else:
+            assert "Access-Control-Allow-Origin" not in headers

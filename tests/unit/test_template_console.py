@@ -1,38 +1,88 @@
-"""The console's hosting (issue 12), read from what CloudFormation would deploy for the organisation:
-a private bucket that only the console's CloudFront distribution reads (origin access control), HTTPS
-only, and strict security headers: a Content-Security-Policy without 'unsafe-inline', HSTS,
-frame-ancestors 'none', no referrer. The API accepts the console's origin, and only that one.
+"""The console's hosting (issue 12), read from what CloudFormation would deploy for each stack: the
+organisation's (template.yaml, for its staff) and the custodian's (infrastructure/custodian/template.yaml,
+for its officers) host the same build the same way. A private bucket that only the console's CloudFront
+distribution reads (origin access control), HTTPS only, and strict security headers: a
+Content-Security-Policy without 'unsafe-inline', HSTS, frame-ancestors 'none', no referrer. Each API
+accepts its console's origin, and only that one.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from test_template_policies import CUSTODIAN_ACCOUNT, ORG_ACCOUNT
 
 from local_stack.console import CONTENT_SECURITY_POLICY as LOCAL_CSP
 from local_stack.console import SECURITY_HEADERS as LOCAL_HEADERS
 from local_stack.provision import NOT_PROVISIONED
 
-DISTRIBUTION_ARN = "arn:aws:cloudfront::444455556666:distribution/<ConsoleDistribution>"
-API_ORIGIN = "https://<HelplineApi>.execute-api.eu-west-1.amazonaws.com"
 COGNITO_ORIGIN = "https://cognito-idp.eu-west-1.amazonaws.com"
-CONSOLE_ORIGIN = "https://<ConsoleDistribution.DomainName>"
 
 
-def _resource(org: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    resource: dict[str, Any] = org["Resources"][logical_id]
+@dataclass(frozen=True)
+class Hosting:
+    """One stack as deployed, and its console's resources by logical id."""
+
+    stack: dict[str, Any]
+    account: str
+    api: str
+    bucket: str
+    distribution: str
+
+    @property
+    def policy(self) -> str:
+        return f"{self.bucket}Policy"
+
+    @property
+    def access_control(self) -> str:
+        return self.bucket.replace("Bucket", "OriginAccessControl")
+
+    @property
+    def headers(self) -> str:
+        return self.bucket.replace("Bucket", "SecurityHeaders")
+
+    @property
+    def distribution_arn(self) -> str:
+        return f"arn:aws:cloudfront::{self.account}:distribution/<{self.distribution}>"
+
+    @property
+    def api_origin(self) -> str:
+        return f"https://<{self.api}>.execute-api.eu-west-1.amazonaws.com"
+
+    @property
+    def console_origin(self) -> str:
+        return f"https://<{self.distribution}.DomainName>"
+
+
+@pytest.fixture(params=["org", "custodian"])
+def hosting(request: pytest.FixtureRequest, stacks: dict[str, dict[str, Any]]) -> Hosting:
+    """The organisation's console hosting, then the custodian's: the same checks on both."""
+    if request.param == "org":
+        return Hosting(stacks["org"], ORG_ACCOUNT, "HelplineApi", "ConsoleBucket", "ConsoleDistribution")
+    return Hosting(
+        stacks["custodian"],
+        CUSTODIAN_ACCOUNT,
+        "CustodianApi",
+        "CustodianConsoleBucket",
+        "CustodianConsoleDistribution",
+    )
+
+
+def _resource(h: Hosting, logical_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = h.stack["Resources"][logical_id]
     return resource
 
 
-def _props(org: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    props: dict[str, Any] = _resource(org, logical_id)["Properties"]
+def _props(h: Hosting, logical_id: str) -> dict[str, Any]:
+    props: dict[str, Any] = _resource(h, logical_id)["Properties"]
     return props
 
 
-def _headers_policy(org: dict[str, Any]) -> dict[str, Any]:
-    config: dict[str, Any] = _props(org, "ConsoleSecurityHeaders")["ResponseHeadersPolicyConfig"]
+def _headers_policy(h: Hosting) -> dict[str, Any]:
+    config: dict[str, Any] = _props(h, h.headers)["ResponseHeadersPolicyConfig"]
     return config
 
 
@@ -44,14 +94,14 @@ def _directives(policy: str) -> dict[str, list[str]]:
     return directives
 
 
-def _deployed_csp(org: dict[str, Any]) -> str:
-    csp: str = _headers_policy(org)["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+def _deployed_csp(h: Hosting) -> str:
+    csp: str = _headers_policy(h)["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
     return csp
 
 
 # ---------------------------------------------------------------- bucket
-def test_the_bucket_is_private_encrypted_versioned_and_retained(org: dict[str, Any]) -> None:
-    bucket = _resource(org, "ConsoleBucket")
+def test_the_bucket_is_private_encrypted_versioned_and_retained(hosting: Hosting) -> None:
+    bucket = _resource(hosting, hosting.bucket)
     assert bucket["Type"] == "AWS::S3::Bucket"
     assert bucket["DeletionPolicy"] == "Retain"
     assert bucket["UpdateReplacePolicy"] == "Retain"
@@ -69,9 +119,9 @@ def test_the_bucket_is_private_encrypted_versioned_and_retained(org: dict[str, A
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
-def test_only_the_console_distribution_reads_the_bucket(org: dict[str, Any]) -> None:
-    policy = _props(org, "ConsoleBucketPolicy")
-    assert policy["Bucket"] == "<ConsoleBucket>"
+def test_only_the_console_distribution_reads_the_bucket(hosting: Hosting) -> None:
+    policy = _props(hosting, hosting.policy)
+    assert policy["Bucket"] == f"<{hosting.bucket}>"
     statements = policy["PolicyDocument"]["Statement"]
     allows = [s for s in statements if s["Effect"] == "Allow"]
     assert allows == [
@@ -80,8 +130,8 @@ def test_only_the_console_distribution_reads_the_bucket(org: dict[str, Any]) -> 
             "Effect": "Allow",
             "Principal": {"Service": "cloudfront.amazonaws.com"},
             "Action": "s3:GetObject",
-            "Resource": "<ConsoleBucket.Arn>/*",
-            "Condition": {"StringEquals": {"AWS:SourceArn": DISTRIBUTION_ARN}},
+            "Resource": f"<{hosting.bucket}.Arn>/*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": hosting.distribution_arn}},
         }
     ]
     (deny,) = [s for s in statements if s["Effect"] == "Deny"]
@@ -90,33 +140,33 @@ def test_only_the_console_distribution_reads_the_bucket(org: dict[str, Any]) -> 
 
 
 # ---------------------------------------------------------------- CloudFront
-def test_cloudfront_signs_every_request_to_the_bucket(org: dict[str, Any]) -> None:
-    config = _props(org, "ConsoleOriginAccessControl")["OriginAccessControlConfig"]
+def test_cloudfront_signs_every_request_to_the_bucket(hosting: Hosting) -> None:
+    config = _props(hosting, hosting.access_control)["OriginAccessControlConfig"]
     assert config["OriginAccessControlOriginType"] == "s3"
     assert config["SigningBehavior"] == "always"
     assert config["SigningProtocol"] == "sigv4"
-    distribution = _props(org, "ConsoleDistribution")["DistributionConfig"]
+    distribution = _props(hosting, hosting.distribution)["DistributionConfig"]
     (origin,) = distribution["Origins"]
-    assert origin["DomainName"] == "<ConsoleBucket.RegionalDomainName>"
-    assert origin["OriginAccessControlId"] == "<ConsoleOriginAccessControl.Id>"
+    assert origin["DomainName"] == f"<{hosting.bucket}.RegionalDomainName>"
+    assert origin["OriginAccessControlId"] == f"<{hosting.access_control}.Id>"
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy identity besides OAC
 
 
-def test_the_distribution_serves_the_console_over_https_only(org: dict[str, Any]) -> None:
-    distribution = _props(org, "ConsoleDistribution")["DistributionConfig"]
+def test_the_distribution_serves_the_console_over_https_only(hosting: Hosting) -> None:
+    distribution = _props(hosting, hosting.distribution)["DistributionConfig"]
     assert distribution["Enabled"] is True
     assert distribution["DefaultRootObject"] == "index.html"
     assert distribution["HttpVersion"] in ("http2", "http2and3")
     behaviour = distribution["DefaultCacheBehavior"]
     assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
     assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
-    assert behaviour["ResponseHeadersPolicyId"] == "<ConsoleSecurityHeaders>"
+    assert behaviour["ResponseHeadersPolicyId"] == f"<{hosting.headers}>"
     assert "CacheBehaviors" not in distribution  # one behaviour: every file gets the headers
 
 
 # ---------------------------------------------------------------- security headers
-def test_the_csp_allows_nothing_inline_and_no_one_to_frame_the_console(org: dict[str, Any]) -> None:
-    csp = _deployed_csp(org)
+def test_the_csp_allows_nothing_inline_and_no_one_to_frame_the_console(hosting: Hosting) -> None:
+    csp = _deployed_csp(hosting)
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
     assert "*" not in csp
@@ -130,15 +180,16 @@ def test_the_csp_allows_nothing_inline_and_no_one_to_frame_the_console(org: dict
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["base-uri"] == ["'self'"]
     assert directives["form-action"] == ["'self'"]
-    assert _headers_policy(org)["SecurityHeadersConfig"]["ContentSecurityPolicy"]["Override"] is True
+    assert _headers_policy(hosting)["SecurityHeadersConfig"]["ContentSecurityPolicy"]["Override"] is True
 
 
-def test_the_console_connects_only_to_itself_the_api_and_cognito(org: dict[str, Any]) -> None:
-    assert _directives(_deployed_csp(org))["connect-src"] == ["'self'", API_ORIGIN, COGNITO_ORIGIN]
+def test_the_console_connects_only_to_itself_the_api_and_cognito(hosting: Hosting) -> None:
+    connect = _directives(_deployed_csp(hosting))["connect-src"]
+    assert connect == ["'self'", hosting.api_origin, COGNITO_ORIGIN]
 
 
-def test_hsts_no_referrer_nosniff_deny_and_the_rest(org: dict[str, Any]) -> None:
-    security = _headers_policy(org)["SecurityHeadersConfig"]
+def test_hsts_no_referrer_nosniff_deny_and_the_rest(hosting: Hosting) -> None:
+    security = _headers_policy(hosting)["SecurityHeadersConfig"]
     assert security["StrictTransportSecurity"] == {
         "AccessControlMaxAgeSec": 63072000,
         "IncludeSubdomains": True,
@@ -147,18 +198,18 @@ def test_hsts_no_referrer_nosniff_deny_and_the_rest(org: dict[str, Any]) -> None
     assert security["ReferrerPolicy"] == {"ReferrerPolicy": "no-referrer", "Override": True}
     assert security["ContentTypeOptions"] == {"Override": True}
     assert security["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
-    custom = {item["Header"]: item for item in _headers_policy(org)["CustomHeadersConfig"]["Items"]}
+    custom = {item["Header"]: item for item in _headers_policy(hosting)["CustomHeadersConfig"]["Items"]}
     assert custom["Permissions-Policy"]["Value"] == "camera=(), microphone=(), geolocation=()"
     assert custom["Cross-Origin-Opener-Policy"]["Value"] == "same-origin"
     assert all(item["Override"] for item in custom.values())
 
 
-def test_the_local_console_gets_the_same_headers_as_the_deployed_one(org: dict[str, Any]) -> None:
+def test_the_local_console_gets_the_same_headers_as_the_deployed_one(hosting: Hosting) -> None:
     """`make run` shows what a deployment does: only connect-src differs (Cognito through the API)."""
-    deployed, local = _directives(_deployed_csp(org)), _directives(LOCAL_CSP)
+    deployed, local = _directives(_deployed_csp(hosting)), _directives(LOCAL_CSP)
     assert deployed.pop("connect-src")[0] == local.pop("connect-src")[0] == "'self'"
     assert deployed == local
-    security = _headers_policy(org)["SecurityHeadersConfig"]
+    security = _headers_policy(hosting)["SecurityHeadersConfig"]
     hsts = security["StrictTransportSecurity"]
     assert LOCAL_HEADERS["Strict-Transport-Security"] == (
         f"max-age={hsts['AccessControlMaxAgeSec']}; includeSubDomains"
@@ -166,27 +217,27 @@ def test_the_local_console_gets_the_same_headers_as_the_deployed_one(org: dict[s
     assert LOCAL_HEADERS["Referrer-Policy"] == security["ReferrerPolicy"]["ReferrerPolicy"]
     assert LOCAL_HEADERS["X-Frame-Options"] == security["FrameOptions"]["FrameOption"]
     assert LOCAL_HEADERS["X-Content-Type-Options"] == "nosniff"
-    for item in _headers_policy(org)["CustomHeadersConfig"]["Items"]:
+    for item in _headers_policy(hosting)["CustomHeadersConfig"]["Items"]:
         assert LOCAL_HEADERS[item["Header"]] == item["Value"]
 
 
 # ---------------------------------------------------------------- the API accepts the console
-def _api_body(org: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = _props(org, "HelplineApi")["Body"]
+def _api_body(h: Hosting) -> dict[str, Any]:
+    body: dict[str, Any] = _props(h, h.api)["Body"]
     return body
 
 
-def test_the_console_origin_is_a_stage_variable_of_the_api(org: dict[str, Any]) -> None:
+def test_the_console_origin_is_a_stage_variable_of_the_api(hosting: Hosting) -> None:
     (stage,) = [
         r["Properties"]
-        for r in org["Resources"].values()
-        if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"]["RestApiId"] == "<HelplineApi>"
+        for r in hosting.stack["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Stage" and r["Properties"]["RestApiId"] == f"<{hosting.api}>"
     ]
-    assert stage["Variables"] == {"consoleOrigin": CONSOLE_ORIGIN}
+    assert stage["Variables"] == {"consoleOrigin": hosting.console_origin}
 
 
-def test_preflights_allow_the_console_origin_only(org: dict[str, Any]) -> None:
-    paths = _api_body(org)["paths"]
+def test_preflights_allow_the_console_origin_only(hosting: Hosting) -> None:
+    paths = _api_body(hosting)["paths"]
     assert paths
     for path, methods in paths.items():
         options = methods["options"]
@@ -199,8 +250,8 @@ def test_preflights_allow_the_console_origin_only(org: dict[str, Any]) -> None:
         assert "security" not in options or options["security"] in ([], [{"NONE": []}]), path
 
 
-def test_api_gateway_errors_are_readable_by_the_console_and_keep_their_body(org: dict[str, Any]) -> None:
-    responses = _api_body(org)["x-amazon-apigateway-gateway-responses"]
+def test_api_gateway_errors_are_readable_by_the_console_and_keep_their_body(hosting: Hosting) -> None:
+    responses = _api_body(hosting)["x-amazon-apigateway-gateway-responses"]
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
         parameters = responses[kind]["responseParameters"]
         assert (
@@ -211,8 +262,8 @@ def test_api_gateway_errors_are_readable_by_the_console_and_keep_their_body(org:
         }
 
 
-def test_no_answer_allows_any_origin(org: dict[str, Any]) -> None:
-    text = repr(_api_body(org))
+def test_no_answer_allows_any_origin(hosting: Hosting) -> None:
+    text = repr(_api_body(hosting))
     assert "Allow-Origin" in text
     assert not re.search(r"Allow-Origin[^,]*'\*'", text)
 
@@ -232,11 +283,11 @@ def _references(value: Any, found: set[str]) -> set[str]:
     return found
 
 
-def test_there_is_no_dependency_cycle_after_the_sam_transform(org: dict[str, Any]) -> None:
-    """template.yaml tells cfn-lint to skip E3004 on ConsoleDistribution: cfn-lint reads HelplineApi
+def test_there_is_no_dependency_cycle_after_the_sam_transform(hosting: Hosting) -> None:
+    """Both templates tell cfn-lint to skip E3004 on the console's distribution: cfn-lint reads the API
     before SAM splits it, so the console origin (for the Stage) and the API id (for the CSP) look like a
     cycle. What CloudFormation deploys has none."""
-    resources = org["Resources"]
+    resources = hosting.stack["Resources"]
     graph = {
         name: {ref for ref in _references(resource, set()) if ref in resources and ref != name}
         | set(resource.get("DependsOn", []) if isinstance(resource.get("DependsOn"), list) else [])
@@ -262,26 +313,19 @@ def test_there_is_no_dependency_cycle_after_the_sam_transform(org: dict[str, Any
         name
         for name, resource in resources.items()
         if resource["Type"] == "AWS::ApiGateway::Stage"
-        and resource["Properties"]["RestApiId"] == "<HelplineApi>"
+        and resource["Properties"]["RestApiId"] == f"<{hosting.api}>"
     ]
-    assert "ConsoleDistribution" in graph[stage]
-    assert "HelplineApi" in graph["ConsoleSecurityHeaders"]
-    assert "ConsoleDistribution" not in graph["HelplineApi"]
+    assert hosting.distribution in graph[stage]
+    assert hosting.api in graph[hosting.headers]
+    assert hosting.distribution not in graph[hosting.api]
 
 
 # ---------------------------------------------------------------- outputs and the local stack
-@pytest.mark.parametrize(
-    ("output", "value"),
-    [
-        ("ConsoleUrl", "https://<ConsoleDistribution.DomainName>/"),
-        ("ConsoleBucketName", "<ConsoleBucket>"),
-        ("ConsoleDistributionId", "<ConsoleDistribution>"),
-    ],
-)
-def test_make_deploy_console_finds_what_it_needs_in_the_outputs(
-    org: dict[str, Any], output: str, value: str
-) -> None:
-    assert org["Outputs"][output]["Value"] == value
+def test_make_deploy_console_finds_what_it_needs_in_the_outputs(hosting: Hosting) -> None:
+    outputs = hosting.stack["Outputs"]
+    assert outputs["ConsoleUrl"]["Value"] == f"{hosting.console_origin}/"
+    assert outputs["ConsoleBucketName"]["Value"] == f"<{hosting.bucket}>"
+    assert outputs["ConsoleDistributionId"]["Value"] == f"<{hosting.distribution}>"
 
 
 def test_the_local_stack_skips_cloudfront_on_purpose() -> None:
