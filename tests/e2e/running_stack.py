@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 READY_WITHIN_S = 60
+STOP_WITHIN_S = 60
 
 
 @dataclass
@@ -106,4 +107,9 @@ def running_stack(workdir: Path) -> Iterator[RunningStack]:
     finally:
         if running.process.poll() is None:
             running.process.send_signal(signal.SIGTERM)
-            running.process.wait(timeout=20)
+            try:
+                # Each event-source poller is joined for up to 5 s: on a loaded machine, a minute.
+                running.process.wait(timeout=STOP_WITHIN_S)
+            except subprocess.TimeoutExpired:
+                running.process.kill()
+                running.process.wait(timeout=10)
