@@ -143,11 +143,12 @@ print(json.dumps({"imported": imported, "ready": ready}))
 """
 
 
-def _snapshot_of(function: str) -> dict[str, Any]:
-    """Import a handler in a fresh interpreter, as Lambda's init does, then run the snapshot hooks."""
+def _probe(script: str, function: str) -> dict[str, Any]:
+    """Run `script` in a fresh interpreter, as Lambda's init runs, on the handler of `function`; the
+    JSON it prints last."""
     path = REPO_ROOT / "functions" / function / "app.py"
     done = subprocess.run(  # noqa: S603 - our own interpreter and file
-        [sys.executable, "-c", _SNAPSHOT_PROBE, str(path)],
+        [sys.executable, "-c", script, str(path)],
         capture_output=True,
         text=True,
         check=True,
@@ -155,6 +156,11 @@ def _snapshot_of(function: str) -> dict[str, Any]:
     )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _snapshot_of(function: str) -> dict[str, Any]:
+    """Import a handler, then run the snapshot hooks: what each left to build."""
+    return _probe(_SNAPSHOT_PROBE, function)
 
 
 @pytest.mark.parametrize("function", ["twilio_webhook", "connect_contact"])
@@ -228,14 +234,7 @@ print(json.dumps(state))
 def test_a_contact_path_function_loads_with_the_collector_paused_then_back_on(function: str) -> None:
     """helpline.cold_start: nothing collected while loading; collecting again once loaded, with what
     was loaded frozen out of its reach."""
-    done = subprocess.run(  # noqa: S603 - our own interpreter and file
-        [sys.executable, "-c", _COLLECTOR_PROBE, str(REPO_ROOT / "functions" / function / "app.py")],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"},
-    )
-    state = json.loads(done.stdout.strip().splitlines()[-1])
+    state = _probe(_COLLECTOR_PROBE, function)
     assert state["paused_while_loading"] is True
     assert state["enabled"] is True
     assert state["frozen"] > 10_000

@@ -1,9 +1,10 @@
 /** Compliance: the queue of disclosure requests waiting for a decision, each with its legal basis laid
  * out, approved or rejected with a reason; never one's own request (four eyes, P7). */
 
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { ApiProblem, asProblem, unwrap } from "../api/errors";
+import { useLoaded } from "../load";
 import { Details, Empty, Loading } from "../components/Bits";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { TextArea } from "../components/Fields";
@@ -61,22 +62,10 @@ function RequestTable({ items, caption }: { items: DisclosureView[]; caption: st
 }
 
 function Queue() {
-  const [items, setItems] = useState<DisclosureView[] | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    unwrap(api().GET("/disclosures"))
-      .then((result) => {
-        if (live) setItems(result.items);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, []);
+  const [items, , problem] = useLoaded<DisclosureView[]>(
+    () => unwrap(api().GET("/disclosures")).then((result) => result.items),
+    [],
+  );
 
   const waiting = items?.filter(awaitsDecision) ?? [];
   const others = items?.filter((request) => !awaitsDecision(request)) ?? [];
@@ -192,22 +181,10 @@ function DecisionForm({ request, me, onDecided }: { request: DisclosureView; me:
 }
 
 function Decision({ id, me }: { id: string; me: string }) {
-  const [request, setRequest] = useState<DisclosureView | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    unwrap(api().GET("/disclosures/{id}", { params: { path: { id } } }))
-      .then((result) => {
-        if (live) setRequest(result);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, [id]);
+  const [request, setRequest, problem] = useLoaded<DisclosureView>(
+    () => unwrap(api().GET("/disclosures/{id}", { params: { path: { id } } })),
+    [id],
+  );
 
   return (
     <>

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { ApiProblem, asProblem, unwrap } from "../api/errors";
+import { useLoaded } from "../load";
 import { Details, Empty, Loading } from "../components/Bits";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Group, RadioGroup, SelectField, TextArea, TextField } from "../components/Fields";
@@ -319,22 +320,10 @@ function RequestFormSection({ username }: { username: string }) {
 }
 
 function OwnRequests() {
-  const [items, setItems] = useState<DisclosureView[] | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    unwrap(api().GET("/disclosures"))
-      .then((result) => {
-        if (live) setItems(result.items);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, []);
+  const [items, , problem] = useLoaded<DisclosureView[]>(
+    () => unwrap(api().GET("/disclosures")).then((result) => result.items),
+    [],
+  );
 
   return (
     <section aria-labelledby="disclosure-own">
@@ -485,23 +474,11 @@ function Reveal({ request, onRetrieved }: { request: DisclosureView; onRetrieved
 }
 
 function RequestDetail({ id }: { id: string }) {
-  const [request, setRequest] = useState<DisclosureView | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [refresh, setRefresh] = useState(0);
-
-  useEffect(() => {
-    let live = true;
-    unwrap(api().GET("/disclosures/{id}", { params: { path: { id } } }))
-      .then((result) => {
-        if (live) setRequest(result);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, [id, refresh]);
+  const [request, , problem] = useLoaded<DisclosureView>(
+    () => unwrap(api().GET("/disclosures/{id}", { params: { path: { id } } })),
+    [id, refresh],
+  );
 
   return (
     <>

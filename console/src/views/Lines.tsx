@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Schemas } from "../api/client";
 import { ApiProblem, asProblem, unwrap } from "../api/errors";
+import { useLoaded } from "../load";
 import { Details, Empty, Loading } from "../components/Bits";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { SelectField, TextField } from "../components/Fields";
@@ -423,22 +424,10 @@ function ChangeDecision({ change, me, onDecided }: { change: LineChange; me: str
 }
 
 function Changes({ me, refresh, onDecided }: { me: string; refresh: number; onDecided: () => void }) {
-  const [changes, setChanges] = useState<LineChange[] | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    unwrap(api().GET("/lines/changes"))
-      .then((result) => {
-        if (live) setChanges(result.items);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, [refresh]);
+  const [changes, , problem] = useLoaded<LineChange[]>(
+    () => unwrap(api().GET("/lines/changes")).then((result) => result.items),
+    [refresh],
+  );
 
   const pending = changes?.filter((change) => change.status === "pending") ?? [];
   const decided = changes?.filter((change) => change.status !== "pending") ?? [];
@@ -496,26 +485,14 @@ function Changes({ me, refresh, onDecided }: { me: string; refresh: number; onDe
 
 export function Lines({ session }: ViewProps) {
   const admin = session.groups.has("admin");
-  const [lines, setLines] = useState<Line[] | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
   const [refresh, setRefresh] = useState(0);
   const [form, setForm] = useDraft<LineForm>("lines.form", EMPTY_FORM);
   const [retiring, setRetiring] = useState<Line | null>(null);
   const editorRef = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    let live = true;
-    unwrap(api().GET("/lines"))
-      .then((result) => {
-        if (live) setLines(result.items);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, [refresh]);
+  const [lines, , problem] = useLoaded<Line[]>(
+    () => unwrap(api().GET("/lines")).then((result) => result.items),
+    [refresh],
+  );
 
   const reload = (): void => setRefresh((n) => n + 1);
   return (

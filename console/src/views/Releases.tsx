@@ -1,9 +1,10 @@
 /** Custodian officers (the custodian's own API and user pool): releases the organisation approved,
  * with their grounds, confirmed or refused with a reason (P3, P7). */
 
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { custodianApi, RELEASE_REASON_MAX, type ReleaseDecision, type ReleaseView } from "../api/custodian";
 import { ApiProblem, asProblem } from "../api/errors";
+import { useLoaded } from "../load";
 import { Details, Empty, Loading } from "../components/Bits";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { TextArea } from "../components/Fields";
@@ -55,23 +56,10 @@ function ReleaseTable({ items, caption }: { items: ReleaseView[]; caption: strin
 }
 
 function ReleaseList() {
-  const [items, setItems] = useState<ReleaseView[] | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    custodianApi()
-      .listReleases()
-      .then((result) => {
-        if (live) setItems(result.items);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, []);
+  const [items, , problem] = useLoaded<ReleaseView[]>(
+    () => custodianApi().listReleases().then((result) => result.items),
+    [],
+  );
 
   const pending = items?.filter((release) => release.status === "pending") ?? [];
   const others = items?.filter((release) => release.status !== "pending") ?? [];
@@ -166,23 +154,10 @@ function ReleaseDecisionForm({ release, onDecided }: { release: ReleaseView; onD
 }
 
 function Release({ id }: { id: string }) {
-  const [release, setRelease] = useState<ReleaseView | null>(null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    custodianApi()
-      .getRelease(id)
-      .then((result) => {
-        if (live) setRelease(result);
-      })
-      .catch((error: unknown) => {
-        if (live) setProblem(asProblem(error));
-      });
-    return () => {
-      live = false;
-    };
-  }, [id]);
+  const [release, setRelease, problem] = useLoaded<ReleaseView>(
+    () => custodianApi().getRelease(id),
+    [id],
+  );
 
   return (
     <>
